@@ -1,0 +1,3 @@
+import type { CodeInfo } from "../diagnostic.ts";
+
+export const stsRecordCodes = {} as const satisfies Record<string, CodeInfo>;

@@ -1,0 +1,3 @@
+import type { CodeInfo } from "../diagnostic.ts";
+
+export const tlsrptRecordCodes = {} as const satisfies Record<string, CodeInfo>;
