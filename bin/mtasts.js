@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// In a checkout, run the TypeScript sources directly (Node strips types);
+// an installed package has no src/ and runs the JavaScript built into dist/.
+import { existsSync } from "node:fs";
+
+// Node refuses to strip types under node_modules, so a copy installed there always uses dist/.
+const fromSource =
+  !import.meta.url.includes("/node_modules/") &&
+  existsSync(new URL("../src/cli/main.ts", import.meta.url));
+const entry = fromSource ? "../src/cli/main.ts" : "../dist/cli/main.js";
+const { main } = await import(entry);
+await main();
