@@ -55,7 +55,7 @@ function locationText(d: Diagnostic): string {
   const parts: string[] = [];
   if (d.at.line !== undefined) parts.push(`line ${d.at.line}`);
   if (d.at.column !== undefined)
-    parts.push(`${d.at.line !== undefined ? "column" : "char"} ${d.at.column}`);
+    parts.push(`column ${d.at.column}`);
   if (d.at.path !== undefined) parts.push(d.at.path);
   return parts.join(", ");
 }
