@@ -54,8 +54,7 @@ function locationText(d: Diagnostic): string {
   if (!d.at) return "";
   const parts: string[] = [];
   if (d.at.line !== undefined) parts.push(`line ${d.at.line}`);
-  if (d.at.column !== undefined)
-    parts.push(`column ${d.at.column}`);
+  if (d.at.column !== undefined) parts.push(`column ${d.at.column}`);
   if (d.at.path !== undefined) parts.push(d.at.path);
   return parts.join(", ");
 }
