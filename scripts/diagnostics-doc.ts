@@ -13,6 +13,11 @@ const AREAS: [prefix: string, heading: string][] = [
   ["policy.", "Policy file and MX patterns"],
   ["report.", "TLS-RPT reports"],
   ["input.", "Reading input (size, compression, mail)"],
+  ["dns.", "`check`: DNS"],
+  ["fetch.", "`check`: fetching the policy"],
+  ["mx.", "`check`: MX hosts against the policy, STARTTLS and certificates"],
+  ["dane.", "`check`: DANE (TLSA)"],
+  ["check.", "`check`: the run itself"],
 ];
 
 export function renderCatalogue(): string {

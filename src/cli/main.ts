@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { runCheck } from "./check.ts";
 import { styleFor } from "./render.ts";
 import { renderJson, renderText, type ValidateKind, validate, validateKinds } from "./validate.ts";
 
@@ -21,11 +22,12 @@ export interface Io {
 const MAIN_HELP = `mtasts — MTA-STS (RFC 8461) and SMTP TLS Reporting (RFC 8460) toolkit
 
 Usage:
+  mtasts check <domain…> [options]           audit domains end to end (DNS, policy, MX, DANE)
   mtasts validate <kind> [options] <input>   check one artefact against the RFCs
   mtasts --help | -h                         this help
   mtasts --version                           print the version
 
-Run 'mtasts validate --help' for the kinds and options.
+Run 'mtasts check --help' or 'mtasts validate --help' for options.
 `;
 
 const VALIDATE_HELP = `Usage:
@@ -60,6 +62,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   if (command === "validate") return runValidate(rest, io);
+  if (command === "check") return runCheck(rest, io);
   return usage(io, `unknown command ${JSON.stringify(command)}`, MAIN_HELP);
 }
 

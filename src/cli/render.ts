@@ -37,7 +37,10 @@ export function countLabel(diagnostics: readonly Diagnostic[]): string {
   return parts.length > 0 ? ` (${parts.join(", ")})` : "";
 }
 
-export function renderDiagnostics(diagnostics: readonly Diagnostic[], style: Style): string[] {
+export function renderDiagnostics(
+  diagnostics: readonly (Diagnostic & { subject?: string })[],
+  style: Style,
+): string[] {
   const lines: string[] = [];
   for (const d of diagnostics) {
     const where = locationText(d);
@@ -50,9 +53,10 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], style: Sty
   return lines;
 }
 
-function locationText(d: Diagnostic): string {
-  if (!d.at) return "";
+function locationText(d: Diagnostic & { subject?: string }): string {
   const parts: string[] = [];
+  if (d.subject !== undefined) parts.push(d.subject);
+  if (!d.at) return parts.join(", ");
   if (d.at.line !== undefined) parts.push(`line ${d.at.line}`);
   if (d.at.column !== undefined) parts.push(`column ${d.at.column}`);
   if (d.at.path !== undefined) parts.push(d.at.path);

@@ -2,6 +2,7 @@
 // catalogue/<area>.ts; this file joins them and builds diagnostics from them.
 // docs/diagnostics.md is generated from `catalogue` (npm run docs).
 
+import { checkCodes } from "./catalogue/check.ts";
 import { inputCodes } from "./catalogue/input.ts";
 import { policyCodes } from "./catalogue/policy.ts";
 import { reportCodes } from "./catalogue/report.ts";
@@ -15,6 +16,7 @@ export const catalogue = {
   ...policyCodes,
   ...reportCodes,
   ...inputCodes,
+  ...checkCodes,
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof catalogue;
