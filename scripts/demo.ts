@@ -1,49 +1,67 @@
-// `npm start`: a short offline tour of `mtasts validate` over examples/.
-// (When the lab lands, this becomes the full offline demo against it.)
+// `npm start`: the offline demo. Starts the lab (a loopback mini-internet with
+// its own DNS, CA, policy hosts and MX hosts), runs `mtasts check` on a handful
+// of domains with typical faults, then tours `mtasts validate` over examples/.
+// No network beyond 127.0.0.0/8.
 
+import { scenario, startLab } from "../lab/index.ts";
 import { run } from "../src/cli/main.ts";
 
-const steps: [title: string, args: string[]][] = [
-  ["A correct _mta-sts TXT record", ["validate", "sts-record", "v=STSv1; id=20261123T090000;"]],
-  [
-    "A record with a typo in the id (hyphens are not allowed)",
-    ["validate", "sts-record", "v=STSv1; id=2026-11-23"],
-  ],
-  [
-    "A TLS-RPT record with two destinations",
-    [
-      "validate",
-      "tlsrpt-record",
-      "v=TLSRPTv1; rua=mailto:tlsrpt@example.com,https://reports.example.com/v1/tlsrpt",
-    ],
-  ],
-  [
-    "A good policy file, and is our backup MX covered?",
-    ["validate", "policy", "--mx", "backup.mail.example.net", "examples/mta-sts.txt"],
-  ],
+const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+const tty = process.stdout.isTTY && !process.env.NO_COLOR;
+const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[22m` : s);
+const started = performance.now();
+
+const domains: [domain: string, story: string][] = [
+  ["healthy.test", "a healthy domain: enforce mode, two MX hosts, TLS-RPT"],
+  ["testing.test", "a domain still in testing mode"],
+  ["expired.test", "an MX whose certificate expired"],
+  ["redirect.test", "a policy host that redirects (senders never follow redirects)"],
+  ["nostarttls.test", "a backup MX without STARTTLS"],
+  ["dane.test", "DANE and MTA-STS side by side (DNSSEC-signed zone with TLSA records)"],
+];
+
+process.stdout.write(`${bold("mtasts offline demo")}: starting the lab on 127.0.0.0/8 …\n`);
+const lab = await startLab(
+  scenario(
+    { domain: "healthy.test", mx: ["mx1", "mx2"] },
+    { domain: "testing.test", mx: ["mx1"], mode: "testing", maxAge: 86400 },
+    { domain: "expired.test", mx: ["mx1", "mx2"], faults: ["mx2:cert-expired"] },
+    { domain: "redirect.test", mx: ["mx1"], faults: ["policy:redirect"] },
+    { domain: "nostarttls.test", mx: ["mx1", "backup"], faults: ["backup:no-starttls"] },
+    { domain: "dane.test", mx: ["mx1", "mx2"], dane: true },
+  ),
+);
+process.stdout.write(
+  `lab DNS at ${lab.resolver}, policy hosts on :${lab.httpsPort}, MX hosts on :${lab.smtpPort}\n`,
+);
+
+try {
+  for (const [domain, story] of domains) {
+    const args = ["check", ...lab.checkArgs(), domain];
+    process.stdout.write(`\n${bold(`# ${story}`)}\n$ mtasts check ${domain}\n`);
+    const code = await run(args, io);
+    process.stdout.write(`(exit ${code})\n`);
+  }
+} finally {
+  await lab.close();
+}
+
+const tour: [title: string, args: string[]][] = [
+  ["A record with a typo in the id", ["validate", "sts-record", "v=STSv1; id=2026-11-23"]],
   [
     "A policy with the mistakes people make",
     ["validate", "policy", "examples/mta-sts-mistakes.txt"],
   ],
-  [
-    "A TLS-RPT report as it arrives by mail (gzip attachment)",
-    ["validate", "report", "examples/report.eml"],
-  ],
-  [
-    "The same policy as JSON, for scripts",
-    ["validate", "policy", "--json", "examples/mta-sts.txt"],
-  ],
+  ["A TLS-RPT report as it arrives by mail", ["validate", "report", "examples/report.eml"]],
 ];
-
-const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
-const bold = (s: string) =>
-  process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[22m` : s;
-for (const [title, args] of steps) {
+for (const [title, args] of tour) {
   process.stdout.write(`\n${bold(`# ${title}`)}\n$ mtasts ${args.map(quote).join(" ")}\n`);
   const code = await run(args, io);
   process.stdout.write(`(exit ${code})\n`);
 }
-process.stdout.write("\nTry it on your own domain's files: npx mtasts validate --help\n");
+process.stdout.write(
+  `\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s, offline. On a real domain: npx mtasts check example.com\n`,
+);
 
 function quote(a: string): string {
   return /^[\w./@:=-]+$/.test(a) ? a : `'${a}'`;

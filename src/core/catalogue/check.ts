@@ -352,7 +352,7 @@ export const checkCodes = {
   },
   // --- the check itself ------------------------------------------------------------
   "check.timeout": {
-    severity: "error",
+    severity: "warning",
     rule: "STS-FETCH-08",
     rfc: R8461("§3.3"),
     title: "The check ran out of time before every step finished",
