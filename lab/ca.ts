@@ -65,6 +65,8 @@ export interface CertSpec {
   /** SAN dNSName entries (the first is also the subject CN). */
   names: string[];
   fault?: CertFault;
+  /** Days from `now` until a fault-free leaf expires (default 90; e.g. 10 for "expiring soon"). */
+  validDays?: number;
 }
 
 export interface IssuedCert {
@@ -117,14 +119,18 @@ export async function createTestCa(options: { now?: Date } = {}): Promise<TestCa
   let untrusted: Promise<Authority> | undefined;
   const cache = new Map<string, Promise<IssuedCert>>();
 
-  const issueUncached = async ({ names: asked, fault }: CertSpec): Promise<IssuedCert> => {
+  const issueUncached = async ({
+    names: asked,
+    fault,
+    validDays = 90,
+  }: CertSpec): Promise<IssuedCert> => {
     const names = fault === "wrong-name" ? [WRONG_NAME] : asked;
     const [notBefore, notAfter] =
       fault === "expired"
         ? [at(-90), at(-1)]
         : fault === "not-yet-valid"
           ? [at(1), at(90)]
-          : [at(-1), at(90)];
+          : [at(-1), at(validDays)];
     const keys = await keyPair(fault === "weak-key" ? "weak-rsa" : "ec");
     const subject = distinguishedName(names[0] ?? "mtasts lab");
     let issuer: Authority | null = intermediate;
@@ -170,7 +176,7 @@ export async function createTestCa(options: { now?: Date } = {}): Promise<TestCa
     rootPem: root.pem,
     intermediatePem: intermediate.pem,
     issue(spec) {
-      const key = JSON.stringify([spec.names, spec.fault ?? null]);
+      const key = JSON.stringify([spec.names, spec.fault ?? null, spec.validDays ?? null]);
       let issued = cache.get(key);
       if (!issued) {
         issued = issueUncached(spec);

@@ -107,7 +107,8 @@ export async function runCheck(
   }
   // Two DNS tries must fit the check's budget with room for the steps after them.
   const dnsTimeoutMs = Math.min(5000, Math.floor((options.timeoutMs ?? 30_000) / 4));
-  const wired = deps ?? defaultCheckDeps({ dnsTimeoutMs, ...(servers.length > 0 ? { servers } : {}) });
+  const wired =
+    deps ?? defaultCheckDeps({ dnsTimeoutMs, ...(servers.length > 0 ? { servers } : {}) });
   const results: DomainResult[] = await Promise.all(
     domains.map((d) => checkDomain(d, wired, options)),
   );

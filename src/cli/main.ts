@@ -3,9 +3,11 @@
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { runCheck } from "./check.ts";
 import { styleFor } from "./render.ts";
-import { renderJson, renderText, type ValidateKind, validate, validateKinds } from "./validate.ts";
+import { type ValidateKind, validateKinds } from "./validate-kinds.ts";
+
+// Commands load their modules on demand, so `mtasts validate` never pays for
+// the network stack of `mtasts check` and `--version` pays for neither.
 
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
@@ -62,7 +64,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   if (command === "validate") return runValidate(rest, io);
-  if (command === "check") return runCheck(rest, io);
+  if (command === "check") return (await import("./check.ts")).runCheck(rest, io);
   return usage(io, `unknown command ${JSON.stringify(command)}`, MAIN_HELP);
 }
 
@@ -104,6 +106,7 @@ async function runValidate(args: readonly string[], io: Io): Promise<number> {
   if (values.mx !== undefined && kind !== "policy") {
     return usage(io, "--mx applies only to validate policy", VALIDATE_HELP);
   }
+  const { renderJson, renderText, validate } = await import("./validate.ts");
   const outcome = await validate(kind, input, values.mx === undefined ? {} : { mx: values.mx });
   if ("error" in outcome) {
     io.stderr.write(`mtasts: ${outcome.error}\n`);

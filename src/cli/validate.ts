@@ -13,8 +13,9 @@ import { parseTlsrptRecord } from "../core/tlsrpt-record.ts";
 import { parseTlsrptReport, reportTotals, type TlsrptReport } from "../core/tlsrpt-report.ts";
 import { countLabel, humanDuration, renderDiagnostics, type Style } from "./render.ts";
 
-export const validateKinds = ["sts-record", "tlsrpt-record", "policy", "report"] as const;
-export type ValidateKind = (typeof validateKinds)[number];
+import type { ValidateKind } from "./validate-kinds.ts";
+
+export type { ValidateKind } from "./validate-kinds.ts";
 
 export interface MxVerdict {
   host: string;

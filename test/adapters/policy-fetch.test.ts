@@ -388,3 +388,25 @@ test("elapsedMs uses the injected clock", async () => {
   const r = success(await fetchPolicy("ok.test", options({ now })));
   assert.equal(r.elapsedMs, 250);
 });
+
+test("lab: setSites changes what one policy host serves; close() ends slow connections", async () => {
+  const cert = await ca.issue({ names: ["mta-sts.swap.test"] });
+  const own = await startPolicyHost({ sites: { "mta-sts.swap.test": { cert, fault: "404" } } });
+  const opts = options({ port: own.port });
+  try {
+    assert.equal(failure(await fetchPolicy("swap.test", opts)).kind, "fetch.status");
+    own.setSites({
+      "mta-sts.swap.test": { cert, body: "version: STSv1\nmode: none\nmax_age: 0\n" },
+    });
+    const r = success(await fetchPolicy("swap.test", opts));
+    assert.equal(new TextDecoder().decode(r.body), "version: STSv1\nmode: none\nmax_age: 0\n");
+    own.setSites({ "mta-sts.swap.test": { cert, fault: "slow-headers" } });
+    const pending = fetchPolicy("swap.test", options({ port: own.port, timeoutMs: 2_000 }));
+    while (own.requests.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    await own.close();
+    // The host dropped the connection: the fetch ends at once, not at its timeout.
+    assert.equal(failure(await pending).kind, "fetch.connect");
+  } finally {
+    await own.close();
+  }
+});

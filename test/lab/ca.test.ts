@@ -129,6 +129,8 @@ test("expiry faults are relative to the injected now", async () => {
     new Date(new X509Certificate(expired.certPem).validTo).getTime(),
     expired.notAfter.getTime(),
   );
+  const soon = await later.issue({ names: [HOST], validDays: 10 });
+  assert.equal(soon.notAfter.getTime(), now.getTime() + 10 * 86_400_000);
 });
 
 test("issued certificates are cached per spec; DER and SPKI match the PEM", async () => {
