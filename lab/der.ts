@@ -1,6 +1,6 @@
 // Just enough DER (X.690) to write X.509 certificates for the lab CA.
-// (@peculiar/x509 would do this, but as installed its ASN.1 packages each
-// carry their own copy of @peculiar/asn1-schema, so it cannot parse EC keys.)
+// Written here so the lab needs no X.509 library: node:crypto signs, this
+// encodes, and every certificate fault is a few bytes we control.
 
 export type Der = Uint8Array;
 

@@ -8,7 +8,13 @@
 import { isIP, type Socket, connect as tcpConnect } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { performance } from "node:perf_hooks";
-import { rootCertificates, TLSSocket, connect as tlsConnect } from "node:tls";
+import {
+  createSecureContext,
+  rootCertificates,
+  type SecureContext,
+  TLSSocket,
+  connect as tlsConnect,
+} from "node:tls";
 import type { ResultType } from "../core/result-type.ts";
 import { type CertSummary, summarizeChain } from "./certificate.ts";
 
@@ -256,7 +262,7 @@ async function openSession(
       handshake(socket, {
         ...tlsOptions,
         ...(servername ? { servername } : {}),
-        ...(options.ca ? { ca: [...rootCertificates, ...options.ca] } : {}),
+        ...(options.ca ? { ca: options.ca } : {}),
       }),
     );
   } catch (error) {
@@ -318,6 +324,31 @@ function connectTcp(address: string, port: number, sockets: Set<Socket>): Promis
   });
 }
 
+const contexts = new Map<string, SecureContext>();
+
+/**
+ * One TLS context per (extra roots, version floor, ciphers): parsing the root
+ * store for every MX of every domain would dominate a check's CPU time.
+ */
+function secureContext(
+  ca: readonly string[] | undefined,
+  minVersion: "TLSv1" | "TLSv1.2",
+  ciphers?: string,
+): SecureContext {
+  const key = `${minVersion}\0${ciphers ?? ""}\0${ca?.join("\n") ?? ""}`;
+  let ctx = contexts.get(key);
+  if (!ctx) {
+    ctx = createSecureContext({
+      minVersion,
+      ...(ciphers ? { ciphers } : {}),
+      ...(ca && ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
+    });
+    if (contexts.size >= 16) contexts.delete(contexts.keys().next().value ?? "");
+    contexts.set(key, ctx);
+  }
+  return ctx;
+}
+
 function handshake(
   socket: Socket,
   options: {
@@ -328,6 +359,7 @@ function handshake(
   },
 ): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
+    const { ca, minVersion, ciphers, servername } = options;
     const tls = tlsConnect({
       socket,
       // Record the verdict instead of failing, so a bad certificate is still examined.
@@ -335,7 +367,8 @@ function handshake(
       // `authorized` is about the chain only: the caller checks names by STS-CERT-04
       // (no CN fallback, stricter wildcards) or DANE rules, not Node's.
       checkServerIdentity: () => undefined,
-      ...options,
+      secureContext: secureContext(ca, minVersion, ciphers),
+      ...(servername ? { servername } : {}),
     });
     tls.on("error", () => {});
     tls.once("secureConnect", () => {
