@@ -100,7 +100,7 @@ async function run(
       ...(options.httpsPort !== undefined ? { port: options.httpsPort } : {}),
     })
     .then((fetched) => {
-      const step = policyStep(fetched, policyHostName, sts.id, deps.now());
+      const step = policyStep(fetched, policyHostName, sts.value?.id ?? null, deps.now());
       result.policy = step.result;
       add(step.findings);
       return step.policy;
