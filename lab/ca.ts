@@ -48,7 +48,14 @@ export type CertFault =
   /** No subjectAltName at all: the name is only in the subject CN. */
   | "cn-only"
   /** A 1024-bit RSA key, below OpenSSL's default security level. */
-  | "weak-key";
+  | "weak-key"
+  /**
+   * Valid for the asked names, but hostile to whoever displays it: a 4,000
+   * character subject CN with control characters, 400 junk SAN entries (NUL
+   * bytes, 300-byte labels, markup) before the real names, and an expiry in
+   * year 9999 (RFC 5280's "no well-defined expiration").
+   */
+  | "absurd-fields";
 
 export const certFaults: readonly CertFault[] = [
   "expired",
@@ -59,6 +66,7 @@ export const certFaults: readonly CertFault[] = [
   "missing-intermediate",
   "cn-only",
   "weak-key",
+  "absurd-fields",
 ];
 
 export interface CertSpec {
@@ -130,9 +138,13 @@ export async function createTestCa(options: { now?: Date } = {}): Promise<TestCa
         ? [at(-90), at(-1)]
         : fault === "not-yet-valid"
           ? [at(1), at(90)]
-          : [at(-1), at(validDays)];
+          : fault === "absurd-fields"
+            ? [at(-1), new Date(Date.UTC(9999, 11, 31, 23, 59, 59))]
+            : [at(-1), at(validDays)];
     const keys = await keyPair(fault === "weak-key" ? "weak-rsa" : "ec");
-    const subject = distinguishedName(names[0] ?? "mtasts lab");
+    const subject = distinguishedName(
+      fault === "absurd-fields" ? absurdCn() : (names[0] ?? "mtasts lab"),
+    );
     let issuer: Authority | null = intermediate;
     if (fault === "self-signed") issuer = null;
     if (fault === "untrusted-root") {
@@ -149,7 +161,8 @@ export async function createTestCa(options: { now?: Date } = {}): Promise<TestCa
       extension("2.5.29.35", sequence(implicit(0, keyId((issuer ?? { keys }).keys.spki)))),
     ];
     if (fault !== "cn-only") {
-      const sans = names.map((n) => implicit(2, ascii(n)));
+      const junk = fault === "absurd-fields" ? absurdNames() : [];
+      const sans = [...junk, ...names].map((n) => implicit(2, ascii(n)));
       extensions.push(extension("2.5.29.17", sequence(...sans)));
     }
     const leaf = certificate({
@@ -256,6 +269,21 @@ function certificate(c: {
   const der = sequence(tbs, algorithm, bitString(signature));
   new X509Certificate(der); // fails loudly here if the encoding is wrong
   return der;
+}
+
+function absurdCn(): string {
+  return `<script>alert(1)</script>\u0000\u001b[31m${"x".repeat(4000)}\r\nSubject: forged`;
+}
+
+function absurdNames(): string[] {
+  const junk: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    junk.push(`evil${i}\u0000.example.test`);
+    junk.push(`${"a".repeat(300)}.example.test`);
+    junk.push(`<b>${i}</b>.example.test`);
+    junk.push(`*.*.${i}.example.test`);
+  }
+  return junk;
 }
 
 function distinguishedName(cn: string): Der {

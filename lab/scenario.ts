@@ -68,6 +68,7 @@ export const domainFaults = {
   "policy:cert-untrusted-root": "certificate from an untrusted root on the policy host",
   "policy:cert-missing-intermediate": "policy host sends no intermediate",
   "policy:cert-cn-only": "policy host certificate names the host only in the CN",
+  "policy:cert-absurd-fields": "policy host certificate with absurd fields (valid for its name)",
 } as const;
 
 export type DomainFault = keyof typeof domainFaults;
@@ -90,6 +91,7 @@ export const mxFaults = {
   "cert-untrusted-root": "certificate from an untrusted root",
   "cert-missing-intermediate": "sends no intermediate",
   "cert-cn-only": "name only in the CN",
+  "cert-absurd-fields": "absurd fields: huge CN, 400 junk names, expiry in year 9999",
   "tlsa-mismatch": "TLSA record for another key",
   "tlsa-insecure": "TLSA record in an unsigned zone",
 } as const;

@@ -9,8 +9,9 @@
 import { randomInt } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
-import { connect, isIP, isIPv4, isIPv6 } from "node:net";
+import { connect } from "node:net";
 import { type Answer, decode, encode } from "dns-packet";
+import { ipFamily } from "./ip.ts";
 
 export interface DnsServerAddress {
   host: string;
@@ -280,7 +281,7 @@ function transact(
       else if (heard.kind !== "foreign") finish(heard);
     };
     // An IP literal only: a host name here would mean a lookup outside this resolver.
-    if (!isIP(server.host)) return fail(new Error("not an IP address"));
+    if (!ipFamily(server.host)) return fail(new Error("not an IP address"));
     try {
       close =
         transport === "udp"
@@ -301,7 +302,7 @@ function sendUdp(
   onPacket: (bytes: Buffer) => void,
   fail: (e: Error) => void,
 ): () => void {
-  const socket = createSocket(isIPv6(server.host) ? "udp6" : "udp4");
+  const socket = createSocket(ipFamily(server.host) === 6 ? "udp6" : "udp4");
   socket.on("error", fail);
   socket.on("message", onPacket);
   // Connected: the kernel drops datagrams from any other address or port.
@@ -397,7 +398,7 @@ function validName(name: string): boolean {
 }
 
 const where = (s: DnsServerAddress) =>
-  isIPv6(s.host) ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
+  ipFamily(s.host) === 6 ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 
 /** "HOST:PORT", "[V6]:PORT", or a bare address (port 53). Hosts are IP literals only. */
 export function parseServerAddress(s: string): DnsServerAddress | null {
@@ -405,13 +406,17 @@ export function parseServerAddress(s: string): DnsServerAddress | null {
   const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
   if (bracketed) {
     const host = bracketed[1] as string;
-    return isIPv6(host) ? withPort(host, bracketed[2]) : null;
+    return ipFamily(host) === 6 ? withPort(host, bracketed[2]) : null;
   }
-  if (isIP(text)) return { host: text, port: 53 };
+  // IPv4:PORT before the bare-address test, so the common case never pays
+  // for the IPv6 pattern (see ip.ts).
   const hostPort = /^([^:]+):(\d{1,5})$/.exec(text);
-  if (hostPort && isIPv4(hostPort[1] as string))
-    return withPort(hostPort[1] as string, hostPort[2]);
-  return null;
+  if (hostPort) {
+    return ipFamily(hostPort[1] as string) === 4
+      ? withPort(hostPort[1] as string, hostPort[2])
+      : null;
+  }
+  return ipFamily(text) ? { host: text, port: 53 } : null;
 }
 
 function withPort(host: string, port: string | undefined): DnsServerAddress | null {
@@ -436,7 +441,7 @@ export function systemServers(resolvConf?: string): DnsServerAddress[] {
   for (const line of text.split("\n")) {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
     const host = m?.[1];
-    if (host && isIP(host.split("%")[0] as string)) servers.push({ host, port: 53 });
+    if (host && ipFamily(host.split("%")[0] as string)) servers.push({ host, port: 53 });
   }
   return servers.length > 0 ? servers : [{ host: "127.0.0.1", port: 53 }];
 }

@@ -6,12 +6,11 @@
 
 import { X509Certificate } from "node:crypto";
 import { lookup as dnsLookup } from "node:dns/promises";
-import { type IncomingMessage, request } from "node:http";
+import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
 import { type Socket, connect as tcpConnect } from "node:net";
 import {
-  createSecureContext,
   type PeerCertificate,
-  rootCertificates,
   type SecureContext,
   type TLSSocket,
   connect as tlsConnect,
@@ -27,6 +26,12 @@ import {
   summarizeCertificate,
   summarizeChain,
 } from "./certificate.ts";
+import { trustContext } from "./tls-context.ts";
+
+// `import … from "node:http"` builds an ES module facade that reads every
+// export, including the lazy fetch/WebSocket getters that load undici: ~20 ms
+// of start-up for a one-shot check. require() skips the facade.
+const { request } = createRequire(import.meta.url)("node:http") as typeof import("node:http");
 
 export interface PolicyFetchOptions {
   /** The whole request: DNS, connect, TLS, headers and body (STS-FETCH-08). Default 60 000. */
@@ -249,21 +254,9 @@ function connectTcp(address: string, port: number, attempt: Attempt): Promise<So
   });
 }
 
-const contexts = new Map<string, SecureContext>();
-
-/** TLS 1.2+ with Node's roots plus any extra ones; built once per set of extra roots. */
+/** TLS 1.2+ with Node's roots plus any extra ones. */
 function secureContext(extra: readonly string[] | undefined): SecureContext {
-  const key = extra?.join("\n") ?? "";
-  let ctx = contexts.get(key);
-  if (!ctx) {
-    ctx = createSecureContext({
-      minVersion: "TLSv1.2",
-      ...(extra && extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {}),
-    });
-    if (contexts.size >= 16) contexts.delete(contexts.keys().next().value ?? "");
-    contexts.set(key, ctx);
-  }
-  return ctx;
+  return trustContext({ ca: extra, minVersion: "TLSv1.2" });
 }
 
 function handshake(
@@ -284,9 +277,12 @@ function handshake(
         checkServerIdentity: (name, cert) => {
           const names = dnsNamesOf(cert.subjectaltname);
           if (certificateNameMatches(name, names) !== null) return undefined;
-          return Object.assign(new Error(`${name} is not among ${names.join(", ")}`), {
-            code: "hostname-mismatch",
-          });
+          return Object.assign(
+            new Error(`${name} is not among the certificate's ${names.length} names`),
+            {
+              code: "hostname-mismatch",
+            },
+          );
         },
       }),
     );

@@ -5,18 +5,14 @@
 // Every server behaviour, however broken, ends in a result with a `failure`,
 // never in a throw or a hang: lines, replies and the whole probe are bounded.
 
-import { isIP, type Socket, connect as tcpConnect } from "node:net";
+import { type Socket, connect as tcpConnect } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { performance } from "node:perf_hooks";
-import {
-  createSecureContext,
-  rootCertificates,
-  type SecureContext,
-  TLSSocket,
-  connect as tlsConnect,
-} from "node:tls";
+import { type SecureContext, TLSSocket, connect as tlsConnect } from "node:tls";
 import type { ResultType } from "../core/result-type.ts";
 import { type CertSummary, summarizeChain } from "./certificate.ts";
+import { ipFamily } from "./ip.ts";
+import { trustContext } from "./tls-context.ts";
 
 export interface SmtpProbeOptions {
   /** The MX name: sent as SNI (STS-CERT-02) and returned for the caller's name checks. */
@@ -305,7 +301,7 @@ async function goodbye(channel: Channel, run: Runner): Promise<void> {
 function connectTcp(address: string, port: number, sockets: Set<Socket>): Promise<Socket> {
   return new Promise((resolve, reject) => {
     // Name resolution is the DNS adapter's job; connecting to a name would hide a lookup here.
-    if (isIP(address) === 0) {
+    if (ipFamily(address) === 0) {
       reject(new ProbeFailure("connect", `not an IP address: "${printable(address)}"`));
       return;
     }
@@ -324,29 +320,12 @@ function connectTcp(address: string, port: number, sockets: Set<Socket>): Promis
   });
 }
 
-const contexts = new Map<string, SecureContext>();
-
-/**
- * One TLS context per (extra roots, version floor, ciphers): parsing the root
- * store for every MX of every domain would dominate a check's CPU time.
- */
 function secureContext(
   ca: readonly string[] | undefined,
   minVersion: "TLSv1" | "TLSv1.2",
   ciphers?: string,
 ): SecureContext {
-  const key = `${minVersion}\0${ciphers ?? ""}\0${ca?.join("\n") ?? ""}`;
-  let ctx = contexts.get(key);
-  if (!ctx) {
-    ctx = createSecureContext({
-      minVersion,
-      ...(ciphers ? { ciphers } : {}),
-      ...(ca && ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
-    });
-    if (contexts.size >= 16) contexts.delete(contexts.keys().next().value ?? "");
-    contexts.set(key, ctx);
-  }
-  return ctx;
+  return trustContext({ ca, minVersion, ciphers });
 }
 
 function handshake(
@@ -396,7 +375,7 @@ function isProtocolVersionError(code: string | undefined): boolean {
 /** SNI carries a host name without the root dot, never an IP literal (RFC 6066 §3). */
 function sniName(name: string): string | undefined {
   const bare = name.endsWith(".") ? name.slice(0, -1) : name;
-  return bare && isIP(bare) === 0 ? bare : undefined;
+  return bare && ipFamily(bare) === 0 ? bare : undefined;
 }
 
 /**

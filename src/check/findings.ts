@@ -42,6 +42,21 @@ export function dnsFailure(answer: DnsAnswer<unknown>): string | null {
   }
 }
 
+/**
+ * Names a peer chose (certificate SANs and subjects) as message text: a
+ * hostile certificate can carry hundreds of names or kilobytes of subject, so
+ * both the count and each name's length are capped.
+ */
+export function nameList(names: readonly string[], max = 8): string {
+  const shown = names.slice(0, max).map((n) => clip(n));
+  const more = names.length - shown.length;
+  return more > 0 ? `${shown.join(", ")} … and ${more} more` : shown.join(", ");
+}
+
+export function clip(text: string, max = 120): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }

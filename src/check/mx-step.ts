@@ -9,7 +9,7 @@ import { matchMx } from "../core/mx-pattern.ts";
 import type { Policy } from "../core/policy.ts";
 import { certificateView } from "./certificate-view.ts";
 import { daneStatus, type Tlsa, tlsaText } from "./dane.ts";
-import { dnsFailure, finding, lookupFailure } from "./findings.ts";
+import { clip, dnsFailure, finding, lookupFailure, nameList } from "./findings.ts";
 import type { CheckDeps, Finding, MxResult } from "./types.ts";
 
 export interface MxHost {
@@ -207,8 +207,8 @@ function judgeProbe(probe: SmtpProbeResult, ctx: ProbeContext, result: MxResult)
   if (leaf && matched === null) {
     const names =
       leaf.dnsNames.length > 0
-        ? `SAN ${leaf.dnsNames.join(", ")}`
-        : `no SAN names (subject ${leaf.subject})`;
+        ? `SAN ${nameList(leaf.dnsNames)}`
+        : `no SAN names (subject ${clip(leaf.subject)})`;
     out.push(
       finding(
         "mx.cert.name-mismatch",

@@ -4,7 +4,7 @@ import type { PolicyFetchResult } from "../adapters/policy-fetch.ts";
 import type { Code } from "../core/catalogue.ts";
 import { type Policy, parsePolicy } from "../core/policy.ts";
 import { certificateView } from "./certificate-view.ts";
-import { about, finding } from "./findings.ts";
+import { about, clip, finding, nameList } from "./findings.ts";
 import type { CertificateView, Finding, PolicyResult } from "./types.ts";
 
 export interface PolicyStep {
@@ -55,7 +55,7 @@ export function policyStep(
     if (fetched.certificate) {
       certificate = certificateView(fetched.certificate, now);
       result.certificate = certificate;
-      detail += `; certificate for ${certificate.dnsNames.join(", ") || certificate.subject}, valid until ${certificate.notAfter}`;
+      detail += `; certificate for ${nameList(certificate.dnsNames) || clip(certificate.subject)}, valid until ${certificate.notAfter}`;
     }
     return { result, policy: null, findings: [finding(code, detail, host)] };
   }

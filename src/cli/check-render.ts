@@ -1,7 +1,7 @@
 // Check results for people (grouped per domain) and for scripts (JSON).
 
 import type { DomainResult, Finding, MxResult } from "../check/index.ts";
-import { humanDuration, renderDiagnostics, type Style } from "./render.ts";
+import { humanDuration, printable, renderDiagnostics, type Style } from "./render.ts";
 
 export function renderCheckJson(results: readonly DomainResult[]): string {
   return `${JSON.stringify({ domains: results })}\n`;
@@ -28,13 +28,15 @@ function renderDomain(r: DomainResult, style: Style): string {
   const lines = [
     `${style.bold(r.domain)}  ${statusLabel(r, style)}  ${style.dim(`(${(r.elapsedMs / 1000).toFixed(1)} s)`)}`,
   ];
-  lines.push(`  _mta-sts     ${r.stsRecord?.text ?? style.dim("(none)")}`);
-  lines.push(`  _smtp._tls   ${r.tlsrptRecord?.text ?? style.dim("(none)")}`);
+  const record = (text: string | null | undefined) =>
+    text == null ? style.dim("(none)") : printable(text);
+  lines.push(`  _mta-sts     ${record(r.stsRecord?.text)}`);
+  lines.push(`  _smtp._tls   ${record(r.tlsrptRecord?.text)}`);
   const p = r.policy;
   if (p?.valid) {
-    const cert = p.certificate ? `, certificate valid ${p.certificate.daysLeft} more days` : "";
+    const cert = p.certificate ? `, certificate ${validity(p.certificate)}` : "";
     lines.push(
-      `  policy       ${p.mode}, max_age ${humanDuration(p.max_age ?? 0)}, mx ${p.mx.join(", ")}${style.dim(` (${p.tls?.version ?? "TLS"}${cert})`)}`,
+      `  policy       ${p.mode}, max_age ${humanDuration(p.max_age ?? 0)}, mx ${printable(p.mx.join(", "))}${style.dim(` (${p.tls?.version ?? "TLS"}${cert})`)}`,
     );
   } else {
     lines.push(`  policy       ${style.dim(p?.fetched ? "(invalid)" : "(not fetched)")}`);
@@ -50,13 +52,19 @@ function mxLine(mx: MxResult, style: Style): string {
   const parts = [`${mx.host}${mx.addresses[0] ? style.dim(` [${mx.addresses[0]}]`) : ""}`];
   if (mx.tls) parts.push(mx.tls.version);
   else if (mx.starttls === false) parts.push(style.bad("no STARTTLS"));
-  if (mx.certificate) parts.push(`cert ${mx.certificate.daysLeft} days left`);
-  if (mx.covered === true) parts.push(`covered by ${mx.pattern}`);
+  if (mx.certificate) parts.push(`cert ${validity(mx.certificate)}`);
+  if (mx.covered === true) parts.push(`covered by ${printable(mx.pattern ?? "")}`);
   if (mx.covered === false) parts.push(style.bad("not in policy"));
   if (mx.stsValid !== null)
     parts.push(mx.stsValid ? style.ok("MTA-STS ok") : style.bad("MTA-STS fails"));
   if (mx.dane.status !== "none") parts.push(`DANE ${mx.dane.status}`);
   return parts.join(" · ");
+}
+
+/** Days left, or the date itself when it is decades away (year 9999 means "no expiry"). */
+function validity(c: { daysLeft: number; notAfter: string }): string {
+  if (c.daysLeft > 3650) return `valid until ${c.notAfter.slice(0, 10)}`;
+  return `${c.daysLeft} days left`;
 }
 
 function rank(f: Finding): number {

@@ -27,6 +27,18 @@ export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): S
   };
 }
 
+/**
+ * Text from the network (records, certificate names, policy lines) made safe
+ * for a terminal: control characters and bidirectional overrides would let a
+ * hostile server recolour, rewrite or reorder what the admin reads.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    c === "\t" ? " " : `\\u{${c.codePointAt(0)?.toString(16)}}`,
+  );
+}
+
 export function countLabel(diagnostics: readonly Diagnostic[]): string {
   const n = (sev: Severity) => diagnostics.filter((d) => d.severity === sev).length;
   const parts: string[] = [];
@@ -43,12 +55,12 @@ export function renderDiagnostics(
 ): string[] {
   const lines: string[] = [];
   for (const d of diagnostics) {
-    const where = locationText(d);
+    const where = printable(locationText(d));
     lines.push("");
     lines.push(
       `  ${style.severity(d.severity, d.severity.padEnd(7))} ${style.bold(d.code)}${where ? style.dim(`  ${where}`) : ""}`,
     );
-    lines.push(`          ${d.message}`);
+    lines.push(`          ${printable(d.message)}`);
   }
   return lines;
 }

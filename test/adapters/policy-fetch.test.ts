@@ -37,7 +37,7 @@ const httpsFaults: HttpsFault[] = [
   "slow-headers",
   "tls-1.0",
 ];
-const certFaults: CertFault[] = [
+const certFaults = [
   "expired",
   "not-yet-valid",
   "wrong-name",
@@ -46,7 +46,7 @@ const certFaults: CertFault[] = [
   "missing-intermediate",
   "cn-only",
   "weak-key",
-];
+] as const satisfies readonly CertFault[];
 
 const exactly = (n: number) => `${defaultPolicy("mta-sts.x.test")}${"#".repeat(n)}`.slice(0, n);
 
@@ -76,6 +76,10 @@ before(async () => {
       ]),
     }),
     ...httpsFaults.map((fault) => site(`${fault}.fault.test`, { fault })),
+    (async (): Promise<[string, PolicySite]> => [
+      "mta-sts.absurd.cert.test",
+      { cert: await ca.issue({ names: ["mta-sts.absurd.cert.test"], fault: "absurd-fields" }) },
+    ])(),
     ...certFaults.map(
       async (fault): Promise<[string, PolicySite]> => [
         `mta-sts.${fault}.cert.test`,
@@ -160,7 +164,7 @@ test("STS-FETCH-02 ✗ the provider's certificate served for the customer's poli
   assert.match(r.detail, /mta-sts\.provider\.test.*do not cover mta-sts\.customer\.test/);
 });
 
-const certCodes: Record<CertFault, string> = {
+const certCodes: Record<(typeof certFaults)[number], string> = {
   expired: "CERT_HAS_EXPIRED",
   "not-yet-valid": "CERT_NOT_YET_VALID",
   "wrong-name": "hostname-mismatch",
@@ -185,6 +189,16 @@ for (const fault of certFaults) {
     assert.deepEqual(requestsFor(`mta-sts.${domain}`), []);
   });
 }
+
+test("STS-FETCH-02 ✓ a certificate with absurd fields but a valid name is accepted and summarised", async () => {
+  const r = success(await fetchPolicy("absurd.cert.test", options()));
+  const leaf = r.tls.chain[0];
+  assert.ok(leaf);
+  assert.equal(leaf.dnsNames.length, 401);
+  assert.equal(leaf.dnsNames.at(-1), "mta-sts.absurd.cert.test");
+  assert.equal(leaf.notAfter, "9999-12-31T23:59:59.000Z");
+  assert.ok(leaf.subject.length > 4000);
+});
 
 test("STS-FETCH-02 ✗ a CN-only certificate: no CN fallback, and the detail says why", async () => {
   const r = failure(await fetchPolicy("cn-only.cert.test", options()));

@@ -1,10 +1,13 @@
 // `npm pack` must yield a package that installs into another folder and runs
 // there: Node does not strip types under node_modules, so it ships dist/ JS.
-// Installs offline from npm's cache (filled by `npm ci`), never the network.
+// Installs offline from npm's cache (filled by `npm ci`), never the network:
+// the probe app gets a lock file holding our runtime dependencies exactly as
+// the repo's lock pins them, because an unlocked install needs registry
+// metadata that `npm ci` never caches.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -26,12 +29,13 @@ test("npm pack installs into another folder and runs `mtasts --help` there", {
   assert.ok(tarball, "npm pack wrote a tarball");
   const app = join(work, "app");
   sh("mkdir", ["-p", app], work);
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "pack-probe", private: true }));
-  sh(
-    "npm",
-    ["install", "--offline", "--no-audit", "--no-fund", "--silent", join(work, tarball)],
-    app,
+  const spec = `file:../${tarball}`;
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({ name: "pack-probe", private: true, dependencies: { mtasts: spec } }),
   );
+  writeFileSync(join(app, "package-lock.json"), JSON.stringify(probeLock(spec)));
+  sh("npm", ["ci", "--offline", "--no-audit", "--no-fund", "--silent"], app);
   const installed = join(app, "node_modules", "mtasts");
   assert.deepEqual(
     readdirSync(installed).filter((f) => f === "src"),
@@ -48,3 +52,31 @@ test("npm pack installs into another folder and runs `mtasts --help` there", {
   );
   assert.equal(JSON.parse(out).valid, true);
 });
+
+interface LockEntry {
+  dev?: boolean;
+  devOptional?: boolean;
+  dependencies?: Record<string, string>;
+}
+
+/** A lock for the probe app: the packed tarball plus the repo's non-dev entries. */
+function probeLock(spec: string) {
+  const lock = JSON.parse(readFileSync(join(repo, "package-lock.json"), "utf8")) as {
+    packages: Record<string, LockEntry>;
+  };
+  const root = lock.packages[""] as LockEntry;
+  const manifest = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
+  const packages: Record<string, unknown> = {
+    "": { name: "pack-probe", dependencies: { mtasts: spec } },
+    "node_modules/mtasts": {
+      version: manifest.version,
+      resolved: spec,
+      dependencies: root.dependencies,
+      bin: manifest.bin,
+    },
+  };
+  for (const [key, entry] of Object.entries(lock.packages)) {
+    if (key !== "" && !entry.dev && !entry.devOptional) packages[key] = entry;
+  }
+  return { name: "pack-probe", lockfileVersion: 3, requires: true, packages };
+}
