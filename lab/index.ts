@@ -16,7 +16,12 @@ import { formatPolicy } from "../src/core/policy.ts";
 import { createTestCa, type IssuedCert, type TestCa } from "./ca.ts";
 import { type DnsServer, startDnsServer } from "./dns-server.ts";
 import type { RecordData, ZoneData } from "./dns-zone.ts";
-import { type HttpsFault, type PolicySite, startPolicyHost } from "./https-host.ts";
+import {
+  type HttpsFault,
+  type PolicyHost,
+  type PolicySite,
+  startPolicyHost,
+} from "./https-host.ts";
 import {
   certFaultOf,
   type DomainSpec,
@@ -39,6 +44,8 @@ export interface Lab {
   resolver: string;
   httpsPort: number;
   smtpPort: number;
+  /** The HTTPS server of every policy host: its request log, for assertions. */
+  policyHost: PolicyHost;
   ca: TestCa;
   /** The lab root as a PEM file, for --ca-file. */
   caFile: string;
@@ -48,6 +55,13 @@ export interface Lab {
   checkDeps(): CheckDeps;
   /** The CLI flags that point `mtasts check` at the lab. */
   checkArgs(): string[];
+  /**
+   * Re-publishes DNS and policies from a new scenario (a changed id, policy,
+   * fault or a new domain) without restarting anything. MX hosts keep their
+   * addresses and SMTP servers as first started, so only DNS- and
+   * policy-level changes take effect.
+   */
+  update(s: Scenario): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,6 +89,7 @@ export async function startLab(s: Scenario, options: { now?: Date } = {}): Promi
       resolver,
       httpsPort: https.port,
       smtpPort: smtp.port,
+      policyHost: https,
       ca,
       caFile,
       checkOptions,
@@ -98,6 +113,11 @@ export async function startLab(s: Scenario, options: { now?: Date } = {}): Promi
         "--smtp-port",
         String(smtp.port),
       ],
+      update: async (next) => {
+        const replanned = await planScenario(next, ca);
+        dns.setZones(replanned.zones);
+        https.setSites(replanned.sites);
+      },
       close: async () => {
         await Promise.allSettled(closers.map((c) => c()));
         rmSync(dir, { recursive: true, force: true });
@@ -163,6 +183,8 @@ async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => strin
   } else if (has("dns:sts-cname-loop")) {
     records.push({ type: "CNAME", name: stsName, target: `_loop.${d}` });
     records.push({ type: "CNAME", name: `_loop.${d}`, target: stsName });
+  } else if (spec.stsTxt) {
+    records.push({ type: "TXT", name: stsName, strings: spec.stsTxt });
   } else if (!has("dns:sts-missing")) {
     // Split in two character-strings, as many DNS hosts publish it (STS-REC-03).
     records.push({
@@ -203,12 +225,19 @@ async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => strin
       ...(certFault ? { fault: certFault } : {}),
       ...(f.has("cert-expiring") ? { validDays: 10 } : {}),
     });
-    if (dane || f.has("tlsa-mismatch") || f.has("tlsa-insecure")) {
+    if (f.has("tlsa-servfail")) zoneFaults[`_25._tcp.${host}`] = "servfail";
+    else if (
+      dane ||
+      f.has("tlsa") ||
+      f.has("tlsa-mismatch") ||
+      f.has("tlsa-insecure") ||
+      f.has("tlsa-unusable")
+    ) {
       const key = f.has("tlsa-mismatch") ? new Uint8Array(32).fill(7) : sha256(cert.spkiDer);
       records.push({
         type: "TLSA",
         name: `_25._tcp.${host}`,
-        usage: 3,
+        usage: f.has("tlsa-unusable") ? 1 : 3,
         selector: 1,
         matchingType: 1,
         data: key,

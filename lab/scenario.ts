@@ -18,6 +18,8 @@ export interface DomainSpec {
   /** Serve this exact policy text instead of the generated one. */
   policyText?: string;
   stsId?: string;
+  /** Publish exactly these `_mta-sts` TXT strings (one RR) instead of a generated record. */
+  stsTxt?: string[];
   /** Publish `_smtp._tls` (default true). */
   tlsrpt?: boolean;
   /** The zone is DNSSEC-validated: answers carry the AD bit. */
@@ -94,6 +96,9 @@ export const mxFaults = {
   "cert-absurd-fields": "absurd fields: huge CN, 400 junk names, expiry in year 9999",
   "tlsa-mismatch": "TLSA record for another key",
   "tlsa-insecure": "TLSA record in an unsigned zone",
+  "tlsa-servfail": "the TLSA lookup answers SERVFAIL",
+  tlsa: "publishes a matching 3 1 1 TLSA record (DANE for this host only, with dnssec)",
+  "tlsa-unusable": "TLSA record with a PKIX usage (1), unusable for SMTP",
 } as const;
 
 export type MxFault = keyof typeof mxFaults;

@@ -26,10 +26,12 @@ const MAIN_HELP = `mtasts — MTA-STS (RFC 8461) and SMTP TLS Reporting (RFC 846
 Usage:
   mtasts check <domain…> [options]           audit domains end to end (DNS, policy, MX, DANE)
   mtasts validate <kind> [options] <input>   check one artefact against the RFCs
+  mtasts resolver [-c FILE]                  Postfix MTA-STS policy daemon (socketmap)
+  mtasts resolver query <domain>             ask a running resolver
   mtasts --help | -h                         this help
   mtasts --version                           print the version
 
-Run 'mtasts check --help' or 'mtasts validate --help' for options.
+Run 'mtasts <command> --help' for its options.
 `;
 
 const VALIDATE_HELP = `Usage:
@@ -65,6 +67,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   }
   if (command === "validate") return runValidate(rest, io);
   if (command === "check") return (await import("./check.ts")).runCheck(rest, io);
+  if (command === "resolver") return (await import("./resolver.ts")).runResolver(rest, io);
   return usage(io, `unknown command ${JSON.stringify(command)}`, MAIN_HELP);
 }
 

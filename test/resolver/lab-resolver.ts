@@ -1,0 +1,80 @@
+// The real daemon against the lab: config pointing DNS and trust at the lab,
+// a free port, and the two clients tests use — our socketmap client and
+// Postfix's own `postmap -q`.
+
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { Lab } from "../../lab/index.ts";
+import { defaultResolverConfig } from "../../src/resolver/config.ts";
+import {
+  type ResolverDaemon,
+  type ResolverOverrides,
+  startResolver,
+} from "../../src/resolver/daemon.ts";
+import { createLogger } from "../../src/resolver/log.ts";
+import type { ResolverConfig } from "../../src/resolver/types.ts";
+import { connectSocketmap } from "./socketmap-client.ts";
+
+const run = promisify(execFile);
+
+export interface LabResolver {
+  daemon: ResolverDaemon;
+  config: ResolverConfig;
+  /** One request on a fresh connection. */
+  ask(zone: string, key: string): Promise<string>;
+  /** `postmap -q key socketmap:inet:…:zone`: stdout (data part) and exit code. */
+  postmap(key: string, zone?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  close(): Promise<void>;
+}
+
+export function labResolverConfig(lab: Lab, tweak?: (c: ResolverConfig) => void): ResolverConfig {
+  const config = defaultResolverConfig();
+  config.listen = { kind: "tcp", host: "127.0.0.1", port: 0, reusePort: false };
+  config.dnsServers = [{ host: lab.dns.address, port: lab.dns.port }];
+  config.caFile = lab.caFile;
+  config.shutdownTimeoutMs = 2000;
+  config.defaultZone.timeoutMs = 2000;
+  config.log.level = "error";
+  tweak?.(config);
+  return config;
+}
+
+export async function startLabResolver(
+  lab: Lab,
+  tweak?: (c: ResolverConfig) => void,
+  overrides: ResolverOverrides = {},
+): Promise<LabResolver> {
+  const config = labResolverConfig(lab, tweak);
+  const daemon = await startResolver(config, {
+    httpsPort: lab.httpsPort,
+    log: createLogger({ level: "error", format: "text", write: () => {} }),
+    ...overrides,
+  });
+  const address = daemon.address();
+  return {
+    daemon,
+    config,
+    async ask(zone, key) {
+      const client = await connectSocketmap(address);
+      try {
+        return await client.request(zone, key);
+      } finally {
+        await client.close();
+      }
+    },
+    async postmap(key, zone = "postfix") {
+      const map =
+        "path" in address
+          ? `socketmap:unix:${address.path}:${zone}`
+          : `socketmap:inet:${address.host}:${address.port}:${zone}`;
+      try {
+        const r = await run("postmap", ["-q", key, map], { timeout: 30_000 });
+        return { code: 0, stdout: r.stdout, stderr: r.stderr };
+      } catch (err) {
+        const e = err as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      }
+    },
+    close: () => daemon.close(),
+  };
+}
