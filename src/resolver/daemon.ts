@@ -80,7 +80,7 @@ export async function startResolver(
       hotSize: config.cache.type === "internal" ? config.cache.size : 100_000,
       fetch: {
         ...(ca ? { ca } : {}),
-        ...(overrides.httpsPort !== undefined ? { port: overrides.httpsPort } : {}),
+        port: overrides.httpsPort ?? config.policyPort,
       },
       onEvent: (e) => {
         metrics.discovery(e);
@@ -122,7 +122,11 @@ export async function startResolver(
         else if (e.type === "connection-close") metrics.connection(-1);
         else if (e.type === "bad-request") {
           metrics.badRequest(e.reason);
-          log.warn("bad socketmap request; connection closed", { reason: e.reason });
+          if (e.closed) log.warn("bad socketmap request; connection closed", { reason: e.reason });
+          else log.debug("unusable socketmap request answered NOTFOUND", { reason: e.reason });
+        } else if (e.type === "connection-refused") {
+          metrics.badRequest(e.reason);
+          log.warn("connection refused", { reason: e.reason });
         } else if (e.type === "lookup-error")
           log.error("lookup failed", { error: String(e.error) });
       },

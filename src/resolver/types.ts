@@ -104,6 +104,8 @@ export interface ResolverConfig {
   dnsServers: { host: string; port: number }[] | null;
   /** `tls.ca_file`: extra trusted roots (PEM file path) for policy fetches. */
   caFile: string | null;
+  /** `tls.policy_port`: the HTTPS port of policy hosts; 443 (RFC 8461 §3.3) except in test labs. */
+  policyPort: number;
   /** `negative_cache_ttl`: how long "no MTA-STS here" is remembered (SM-WEAK-03). */
   negativeTtlMs: number;
   /** `fetch_backoff`: wait after a failed fetch per domain and id, at least 300 s (STS-FETCH-10). */

@@ -47,7 +47,7 @@ export async function startLabResolver(
   const config = labResolverConfig(lab, tweak);
   const daemon = await startResolver(config, {
     httpsPort: lab.httpsPort,
-    log: createLogger({ level: "error", format: "text", write: () => {} }),
+    log: createLogger({ level: "debug", format: "text", write: (l) => process.env.DBG && process.stderr.write(l) }),
     ...overrides,
   });
   const address = daemon.address();
