@@ -77,6 +77,7 @@ test("SM-PMSR-01 the defaults are PMSR's, plus ours", () => {
     zones: new Map(),
     dnsServers: null,
     caFile: null,
+    policyPort: 443,
     negativeTtlMs: 300_000,
     fetchBackoffMs: 300_000,
     fetchConcurrency: 64,
