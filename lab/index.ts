@@ -65,16 +65,33 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-export async function startLab(s: Scenario, options: { now?: Date } = {}): Promise<Lab> {
+export interface LabOptions {
+  now?: Date;
+  /** Where the DNS server listens (default 127.0.0.1, a free port): fixed for tools that only speak to port 53. */
+  dnsAddress?: string;
+  dnsPort?: number;
+  /** The policy hosts' port (default: a free one); 443 lets unmodified senders fetch from the lab. */
+  httpsPort?: number;
+}
+
+export async function startLab(s: Scenario, options: LabOptions = {}): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), "mtasts-lab-"));
   const ca = await createTestCa(options.now ? { now: options.now } : {});
   const caFile = ca.writeCaFile(dir);
   const plan = await planScenario(s, ca);
   const closers: (() => Promise<void>)[] = [];
   try {
-    const dns = await startDnsServer({ zones: plan.zones });
+    const dns = await startDnsServer({
+      zones: plan.zones,
+      ...(options.dnsAddress ? { address: options.dnsAddress } : {}),
+      ...(options.dnsPort ? { port: options.dnsPort } : {}),
+    });
     closers.push(() => dns.close());
-    const https = await startPolicyHost({ address: POLICY_HOST_ADDRESS, sites: plan.sites });
+    const https = await startPolicyHost({
+      address: POLICY_HOST_ADDRESS,
+      sites: plan.sites,
+      ...(options.httpsPort ? { port: options.httpsPort } : {}),
+    });
     closers.push(() => https.close());
     const smtp = await startSmtpHosts(plan.smtp);
     closers.push(...smtp.hosts.map((h) => () => h.close()));

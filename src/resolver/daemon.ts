@@ -62,7 +62,13 @@ export async function startResolver(
     return r;
   };
 
-  const cache = overrides.cache ?? (await openCache(config.cache));
+  const opened = overrides.cache ? null : await openCache(config.cache);
+  const cache: PolicyCache = overrides.cache ?? (opened as PolicyCache);
+  if (opened && opened.ignoredOptions.length > 0)
+    log.warn("cache options not understood by this backend are ignored", {
+      cache: config.cache.type,
+      options: opened.ignoredOptions.join(","),
+    });
   const discovery = createDiscovery(
     {
       dns,
