@@ -47,7 +47,14 @@ export async function startLabResolver(
   const config = labResolverConfig(lab, tweak);
   const daemon = await startResolver(config, {
     httpsPort: lab.httpsPort,
-    log: createLogger({ level: "debug", format: "text", write: (l) => process.env.DBG && process.stderr.write(l) }),
+    // MTASTS_TEST_LOG=1 shows the daemon's own log while a test runs.
+    log: createLogger({
+      level: "debug",
+      format: "text",
+      write: (line) => {
+        if (process.env.MTASTS_TEST_LOG) process.stderr.write(line);
+      },
+    }),
     ...overrides,
   });
   const address = daemon.address();
