@@ -122,11 +122,14 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
     if (txt.kind === "answer") {
       const record = selectStsRecord(txt.records);
       if (record.ok) id = record.value.id;
+      // Other TXT records at the name (site verifications…) but none starting
+      // with v=STSv1 is simply no record (STS-REC-04), not a broken one.
+      const code = record.ok ? undefined : record.diagnostics[0]?.code;
       emit({
         type: "txt",
         domain,
-        outcome: record.ok ? "id" : "invalid",
-        ...(record.ok ? {} : { detail: record.diagnostics[0]?.code ?? "invalid" }),
+        outcome: record.ok ? "id" : code === "sts-record.count.none" ? "none" : "invalid",
+        ...(code ? { detail: code } : {}),
       });
     } else if (txt.kind === "nxdomain" || txt.kind === "nodata") {
       emit({ type: "txt", domain, outcome: "none" });
