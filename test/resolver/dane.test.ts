@@ -35,7 +35,7 @@ after(async () => {
   await lab?.close();
 });
 
-test("STS-DANE-01 every MX has validated usable TLSA: dane-only, never secure", async () => {
+test("SM-WEAK-01 STS-DANE-01 every MX has validated usable TLSA: dane-only, never secure", async () => {
   const out = await r.postmap("dane-all.test");
   assert.equal(out.stdout, "dane-only\n");
   assert.equal(out.code, 0);

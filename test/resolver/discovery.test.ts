@@ -106,7 +106,7 @@ test("STS-SND-02 an expired policy whose host now fails is not revived (postfix-
   assert.equal(await r.ask("postfix", "expiring.test"), "NOTFOUND ");
 });
 
-test("STS-SND-06 a valid cached policy survives a new id whose fetch fails, DNS failures and a vanished record", async () => {
+test("STS-SND-06 STS-SND-04 a valid cached policy survives a new id whose fetch fails, DNS failures and a vanished record", async () => {
   const secure = "OK secure match=mx1.keep.test servername=hostname";
   assert.equal(await r.ask("postfix", "keep.test"), secure);
   for (const change of [
@@ -125,7 +125,7 @@ test("STS-SND-06 a valid cached policy survives a new id whose fetch fails, DNS 
   }
 });
 
-test("STS-SND-05 STS-FETCH-10 a failed fetch: NOTFOUND, and no new attempt for that id within 5 minutes", async () => {
+test("STS-SND-05 STS-FETCH-10 SM-WEAK-05 a failed fetch: NOTFOUND, and no new attempt for that id within 5 minutes", async () => {
   assert.equal(await r.ask("postfix", "fails.test"), "NOTFOUND ");
   assert.equal(fetches("fails.test"), 1);
   clock += 60_000;
@@ -162,7 +162,7 @@ test("SM-WEAK-04 50 concurrent lookups of an unknown domain cause one TXT query 
   assert.equal(fetches("cold.test"), 1);
 });
 
-test("SM-PMSR-09 tlsrpt: true appends Postfix 3.10 TLSRPT attributes (RFC 8461 §3.2 example policy)", async () => {
+test("SM-PMSR-09 SM-WEAK-08 tlsrpt: true appends Postfix 3.10 TLSRPT attributes (RFC 8461 §3.2 example policy)", async () => {
   const t = await startLabResolver(lab, (c) => {
     c.zones.set("tlsrpt", { ...c.defaultZone, tlsrpt: true });
   });
