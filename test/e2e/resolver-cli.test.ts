@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { type Lab, scenario, startLab } from "../../lab/index.ts";
+import { postmapQuery } from "../resolver/postmap.ts";
 
 const run = promisify(execFile);
 const bin = new URL("../../bin/mtasts.js", import.meta.url).pathname;
@@ -117,11 +118,7 @@ test("resolver -c FILE serves Postfix over TCP; query and postmap agree; SIGTERM
       status: "NOTFOUND",
       data: "",
     });
-    const pm = await run("postmap", [
-      "-q",
-      "good.test",
-      `socketmap:inet:127.0.0.1:${port}:postfix`,
-    ]);
+    const pm = await postmapQuery("good.test", `socketmap:inet:127.0.0.1:${port}:postfix`);
     assert.equal(pm.stdout, "secure match=mx1.good.test servername=hostname\n");
   } finally {
     d.child.kill("SIGTERM");
@@ -166,7 +163,7 @@ test("SM-PMSR-02 SM-PMSR-13 a unix socket with mode 0666, asked by postmap socke
   const d = await startDaemon(config);
   try {
     assert.equal(statSync(sock).mode & 0o777, 0o666);
-    const pm = await run("postmap", ["-q", "good.test", `socketmap:unix:${sock}:postfix`]);
+    const pm = await postmapQuery("good.test", `socketmap:unix:${sock}:postfix`);
     assert.equal(pm.stdout, "secure match=mx1.good.test servername=hostname\n");
   } finally {
     d.child.kill("SIGTERM");

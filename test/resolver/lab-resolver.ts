@@ -2,8 +2,6 @@
 // a free port, and the two clients tests use — our socketmap client and
 // Postfix's own `postmap -q`.
 
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import type { Lab } from "../../lab/index.ts";
 import { defaultResolverConfig } from "../../src/resolver/config.ts";
 import {
@@ -13,9 +11,8 @@ import {
 } from "../../src/resolver/daemon.ts";
 import { createLogger } from "../../src/resolver/log.ts";
 import type { ResolverConfig } from "../../src/resolver/types.ts";
+import { type PostmapResult, postmapQuery } from "./postmap.ts";
 import { connectSocketmap } from "./socketmap-client.ts";
-
-const run = promisify(execFile);
 
 export interface LabResolver {
   daemon: ResolverDaemon;
@@ -23,7 +20,7 @@ export interface LabResolver {
   /** One request on a fresh connection. */
   ask(zone: string, key: string): Promise<string>;
   /** `postmap -q key socketmap:inet:…:zone`: stdout (data part) and exit code. */
-  postmap(key: string, zone?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  postmap(key: string, zone?: string): Promise<PostmapResult>;
   close(): Promise<void>;
 }
 
@@ -74,13 +71,7 @@ export async function startLabResolver(
         "path" in address
           ? `socketmap:unix:${address.path}:${zone}`
           : `socketmap:inet:${address.host}:${address.port}:${zone}`;
-      try {
-        const r = await run("postmap", ["-q", key, map], { timeout: 30_000 });
-        return { code: 0, stdout: r.stdout, stderr: r.stderr };
-      } catch (err) {
-        const e = err as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-      }
+      return postmapQuery(key, map);
     },
     close: () => daemon.close(),
   };
