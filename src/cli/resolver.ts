@@ -71,6 +71,10 @@ export async function runResolver(args: readonly string[], io: Io): Promise<numb
     ...config.log,
     write: logfile ? (line) => appendFileSync(logfile, line) : (line) => io.stderr.write(line),
   });
+  const { localPostfixVersion, tlsrptAdvice } = await import("../resolver/postfix-version.ts");
+  const postfix = localPostfixVersion();
+  const advice = postfix ? tlsrptAdvice(postfix, config.defaultZone, config.zones) : null;
+  if (advice) log.warn(advice);
   const { startResolver } = await import("../resolver/daemon.ts");
   let daemon: Awaited<ReturnType<typeof startResolver>>;
   try {

@@ -119,3 +119,17 @@ test("graceful shutdown: an in-flight lookup is answered before the daemon stops
   await closing;
   assert.equal(await c.ended(2000), true);
 });
+
+test("SM-WEAK-02 the TLSRPT attributes are matched to the local Postfix version", async () => {
+  const { tlsrptAdvice } = await import("../../src/resolver/postfix-version.ts");
+  const zone = { strictTesting: false, timeoutMs: 4000, requireSni: true, tlsrpt: false };
+  const on = new Map([["postfix", { ...zone, tlsrpt: true }]]);
+  assert.match(
+    tlsrptAdvice("3.7.11", zone, on) ?? "",
+    /rejects the TLSRPT attributes that zones\.postfix/,
+  );
+  assert.equal(tlsrptAdvice("3.7.11", zone, new Map()), null);
+  assert.match(tlsrptAdvice("3.10.5", zone, new Map()) ?? "", /connects only to MX hosts/);
+  assert.equal(tlsrptAdvice("3.11.0", zone, on), null);
+  assert.equal(tlsrptAdvice("3.10.1", zone, new Map()), null);
+});
