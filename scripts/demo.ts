@@ -1,10 +1,14 @@
 // `npm start`: the offline demo. Starts the lab (a loopback mini-internet with
 // its own DNS, CA, policy hosts and MX hosts), runs `mtasts check` on a handful
-// of domains with typical faults, then tours `mtasts validate` over examples/.
+// of domains with typical faults, asks the Postfix policy daemon (`mtasts
+// resolver`) about them, then tours `mtasts validate` over examples/.
 // No network beyond 127.0.0.0/8.
 
 import { scenario, startLab } from "../lab/index.ts";
 import { run } from "../src/cli/main.ts";
+import { defaultResolverConfig } from "../src/resolver/config.ts";
+import { startResolver } from "../src/resolver/daemon.ts";
+import { createLogger } from "../src/resolver/log.ts";
 
 const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 const tty = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -42,8 +46,35 @@ try {
     const code = await run(args, io);
     process.stdout.write(`(exit ${code})\n`);
   }
+  await resolverTour();
 } finally {
   await lab.close();
+}
+
+/** The sending side: what `mtasts resolver` tells Postfix about the same domains. */
+async function resolverTour(): Promise<void> {
+  const config = defaultResolverConfig();
+  config.listen = { kind: "tcp", host: "127.0.0.1", port: 0, reusePort: false };
+  config.dnsServers = [{ host: lab.dns.address, port: lab.dns.port }];
+  config.caFile = lab.caFile;
+  config.policyPort = lab.httpsPort;
+  const daemon = await startResolver(config, {
+    log: createLogger({ level: "error", format: "text" }),
+  });
+  const address = daemon.address();
+  const where = "path" in address ? address.path : `${address.host}:${address.port}`;
+  process.stdout.write(
+    `\n${bold("# The sending side: mtasts resolver, Postfix's smtp_tls_policy_maps")}\n` +
+      `socketmap:inet:${where}:postfix replies (postmap -q shows the part after "OK "):\n`,
+  );
+  try {
+    for (const [domain] of domains) {
+      const reply = await daemon.lookup("postfix", domain);
+      process.stdout.write(`  ${domain.padEnd(18)} ${reply}\n`);
+    }
+  } finally {
+    await daemon.close();
+  }
 }
 
 const tour: [title: string, args: string[]][] = [
