@@ -193,6 +193,7 @@ async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => strin
 
   if (has("dns:sts-servfail")) zoneFaults[stsName] = "servfail";
   if (has("dns:sts-timeout")) zoneFaults[stsName] = "timeout";
+  if (has("dns:sts-garbage")) zoneFaults[stsName] = "garbage";
   if (has("dns:sts-cname")) {
     const target = `_mta-sts.${d.replaceAll(".", "-")}.${PROVIDER_ZONE}`;
     records.push({ type: "CNAME", name: stsName, target });

@@ -44,6 +44,7 @@ export const domainFaults = {
   "dns:sts-invalid": "a _mta-sts record with a malformed id",
   "dns:sts-servfail": "SERVFAIL for _mta-sts",
   "dns:sts-timeout": "no answer at all for _mta-sts",
+  "dns:sts-garbage": "random bytes instead of a DNS answer for _mta-sts",
   "dns:sts-cname": "_mta-sts delegated by CNAME to a provider zone (healthy)",
   "dns:sts-cname-loop": "_mta-sts is a CNAME loop",
   "dns:tlsrpt-invalid": "a _smtp._tls record without rua",

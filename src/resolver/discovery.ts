@@ -174,7 +174,9 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
       }
     }
 
-    const key = `${domain} ${id}`;
+    // Per domain, not per id: a TXT id that changes on every query (a broken
+    // or hostile zone) must not turn into a fetch per query.
+    const key = domain;
     const until = backoff.get(key);
     if (until !== undefined && now < until) {
       emit({ type: "backoff", domain, id });
@@ -198,7 +200,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
         ? (parsed?.diagnostics.find((d) => d.severity === "error")?.message ?? "invalid policy")
         : result.detail;
       emit({ type: "fetch", domain, id, ok: false, kind, detail, ms: after - started });
-      // STS-FETCH-10: no new attempt for this domain and id for a while, jittered
+      // STS-FETCH-10: no new attempt for this domain for a while, jittered
       // so a fleet of resolvers does not return in lockstep (SM-WEAK-05).
       const wait = options.fetchBackoffMs * (1 + 0.2 * deps.random());
       bounded(backoff, key, after + wait);

@@ -115,6 +115,8 @@ test("STS-SND-06 STS-SND-04 a valid cached policy survives a new id whose fetch 
     { stsId: "k4", policyText: "garbage" },
     { stsId: "k5", faults: ["policy:cert-self-signed" as const] },
     { faults: ["dns:sts-servfail" as const] },
+    { faults: ["dns:sts-garbage" as const] },
+    { faults: ["dns:sts-timeout" as const] },
     { faults: ["dns:sts-missing" as const] },
   ] satisfies Partial<DomainSpec>[]) {
     await lab.update(withDomain("keep.test", change));
