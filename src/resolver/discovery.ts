@@ -100,9 +100,15 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
   const run = (domain: string, timeoutMs: number, force: boolean): Promise<Knowledge> => {
     const running = inflight.get(domain);
     if (running) return running;
-    const p = limit(() => discover(domain, timeoutMs, force)).finally(() =>
-      inflight.delete(domain),
-    );
+    const p = limit(() => discover(domain, timeoutMs, force))
+      .catch((err: unknown): Knowledge => {
+        // A bug here must cost one answer, never the daemon: background
+        // revalidations have nobody to report a rejection to.
+        emit({ type: "store-error", domain, detail: `discovery failed: ${String(err)}` });
+        const known = hot.get(domain);
+        return known && deps.now() < known.entry.expiresAt ? known : "none";
+      })
+      .finally(() => inflight.delete(domain));
     inflight.set(domain, p);
     return p;
   };
