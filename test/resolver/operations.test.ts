@@ -133,3 +133,19 @@ test("SM-WEAK-02 the TLSRPT attributes are matched to the local Postfix version"
   assert.equal(tlsrptAdvice("3.11.0", zone, on), null);
   assert.equal(tlsrptAdvice("3.10.1", zone, new Map()), null);
 });
+
+test("a fetcher that throws (a bug) costs that answer, not the daemon", async () => {
+  const d = await startLabResolver(lab, undefined, {
+    fetchPolicy: () => {
+      throw new Error("boom");
+    },
+  });
+  try {
+    assert.equal(await d.ask("postfix", "good.test"), "NOTFOUND ");
+    assert.equal(await d.ask("postfix", "[192.0.2.7]"), "NOTFOUND ");
+    const m = d.daemon.metrics.render({});
+    assert.match(m, /mtasts_resolver_store_errors_total 1/);
+  } finally {
+    await d.close();
+  }
+});
