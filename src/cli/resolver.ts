@@ -39,17 +39,9 @@ The daemon stops gracefully on SIGTERM or SIGINT (a second signal exits at once)
 
 export async function runResolver(args: readonly string[], io: Io): Promise<number> {
   if (args[0] === "query") return runQuery(args.slice(1), io);
-  let parsed: ReturnType<typeof parseDaemonArgs>;
-  try {
-    parsed = parseDaemonArgs(args);
-  } catch (err) {
-    return usage(io, err instanceof Error ? err.message : String(err));
-  }
+  const parsed = parsedOrUsage(() => parseDaemonArgs(args), io);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(RESOLVER_HELP);
-    return 0;
-  }
   if (positionals.length > 0)
     return usage(io, `unexpected argument ${JSON.stringify(positionals[0])}`);
   const level = values.verbosity === undefined ? undefined : verbosity(values.verbosity);
@@ -136,17 +128,9 @@ async function loadConfig(file: string | undefined, io: Io) {
 }
 
 async function runQuery(args: readonly string[], io: Io): Promise<number> {
-  let parsed: ReturnType<typeof parseQueryArgs>;
-  try {
-    parsed = parseQueryArgs(args);
-  } catch (err) {
-    return usage(io, err instanceof Error ? err.message : String(err));
-  }
+  const parsed = parsedOrUsage(() => parseQueryArgs(args), io);
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(RESOLVER_HELP);
-    return 0;
-  }
   if (positionals.length !== 1) return usage(io, "resolver query takes one domain (or key)");
   const key = positionals[0] as string;
   let target: { host: string; port: number } | { path: string };
@@ -229,6 +213,24 @@ function parseQueryArgs(args: readonly string[]) {
       help: { type: "boolean", short: "h", default: false },
     },
   });
+}
+
+/** The parsed arguments, or the exit code once usage or help has been printed. */
+function parsedOrUsage<T extends { values: { help?: boolean | undefined } }>(
+  parse: () => T,
+  io: Io,
+): T | number {
+  let parsed: T;
+  try {
+    parsed = parse();
+  } catch (err) {
+    return usage(io, err instanceof Error ? err.message : String(err));
+  }
+  if (parsed.values.help) {
+    io.stdout.write(RESOLVER_HELP);
+    return 0;
+  }
+  return parsed;
 }
 
 function usage(io: Io, message: string): number {
