@@ -63,6 +63,8 @@ interface Zone {
 
 export interface ZoneIndex {
   zones: Zone[];
+  /** By apex, so finding a name's zone costs one lookup per label, not one per zone. */
+  byApex: Map<string, Zone>;
 }
 
 /** RFC 1034 §3.6.2: chains are followed, but not forever. */
@@ -83,7 +85,9 @@ export function compileZones(data: ZoneData[]): ZoneIndex {
   const zones = data.map(compileZone);
   // Longest apex first, so a child zone on the same server wins over its parent.
   zones.sort((x, y) => y.apex.length - x.apex.length);
-  return { zones };
+  const byApex = new Map<string, Zone>();
+  for (const z of zones) if (!byApex.has(z.apex)) byApex.set(z.apex, z);
+  return { zones, byApex };
 }
 
 function compileZone(data: ZoneData): Zone {
@@ -192,8 +196,16 @@ export function toAnswer(record: RecordData): Answer {
 
 const isUint = (n: number, max: number) => Number.isInteger(n) && n >= 0 && n <= max;
 
+/** The zone with the longest apex the name is inside of. */
 function findZone(index: ZoneIndex, name: string): Zone | undefined {
-  return index.zones.find((z) => inside(name, z.apex));
+  for (let n = name; ; ) {
+    const zone = index.byApex.get(n);
+    if (zone) return zone;
+    const dot = n.indexOf(".");
+    if (dot < 0) break;
+    n = n.slice(dot + 1);
+  }
+  return index.byApex.get(".");
 }
 
 function faultFor(zone: Zone, name: string, qtype: string): NameFault | undefined {

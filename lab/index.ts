@@ -1,8 +1,8 @@
 // startLab(scenario): a loopback mini-internet for tests, benchmarks and the
 // offline demo. One authoritative DNS server, one HTTPS server for every
 // policy host (SNI picks the certificate), one SMTP server per MX on its own
-// 127.0.1.x address, all certificates from a test CA the code under test is
-// told to trust (never the system store).
+// loopback address (127.0.1.x, then 127.0.2.x and on), all certificates from
+// a test CA the code under test is told to trust (never the system store).
 
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -46,6 +46,8 @@ export interface Lab {
   smtpPort: number;
   /** The HTTPS server of every policy host: its request log, for assertions. */
   policyHost: PolicyHost;
+  /** Every SMTP server started, by MX host name: their session counts, for assertions. */
+  smtpHosts: ReadonlyMap<string, SmtpHost>;
   ca: TestCa;
   /** The lab root as a PEM file, for --ca-file. */
   caFile: string;
@@ -107,6 +109,7 @@ export async function startLab(s: Scenario, options: LabOptions = {}): Promise<L
       httpsPort: https.port,
       smtpPort: smtp.port,
       policyHost: https,
+      smtpHosts: new Map(plan.smtp.map((p, i) => [p.hostname, smtp.hosts[i] as SmtpHost])),
       ca,
       caFile,
       checkOptions,
@@ -165,12 +168,10 @@ async function planScenario(s: Scenario, ca: TestCa): Promise<Plan> {
   const sites: Record<string, PolicySite> = {};
   const smtp: SmtpPlan[] = [];
   const provider: RecordData[] = [];
-  let nextMx = 1;
+  let nextMx = 0;
   for (const spec of s.domains) {
-    const { zone, site, hosts, providerRecords } = await planDomain(
-      spec,
-      ca,
-      () => `127.0.1.${nextMx++}`,
+    const { zone, site, hosts, providerRecords } = await planDomain(spec, ca, () =>
+      mxAddress(nextMx++),
     );
     zones.push(zone);
     if (site) sites[`mta-sts.${spec.domain}`] = site;
@@ -179,6 +180,18 @@ async function planScenario(s: Scenario, ca: TestCa): Promise<Plan> {
   }
   if (provider.length > 0) zones.push({ apex: PROVIDER_ZONE, records: provider });
   return { zones, sites, smtp };
+}
+
+/**
+ * The n-th MX address (from 0): 127.0.1.1 … 127.0.1.254, then 127.0.2.1 and on
+ * (127.0.0.x is the lab's own servers'), then 127.1.1.1 and on: about 16
+ * million before it runs out. Linux answers on all of 127.0.0.0/8.
+ */
+export function mxAddress(n: number): string {
+  const perBlock = 254 * 255;
+  const [second, rest] = [Math.floor(n / perBlock), n % perBlock];
+  if (second > 255) throw new Error(`lab: no loopback address left for MX number ${n}`);
+  return `127.${second}.${1 + Math.floor(rest / 254)}.${1 + (rest % 254)}`;
 }
 
 async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => string) {
@@ -191,6 +204,7 @@ async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => strin
   const id = spec.stsId ?? "20261123T000000";
   const stsName = `_mta-sts.${d}`;
 
+  const mtaSts = spec.mtaSts ?? true;
   if (has("dns:sts-servfail")) zoneFaults[stsName] = "servfail";
   if (has("dns:sts-timeout")) zoneFaults[stsName] = "timeout";
   if (has("dns:sts-garbage")) zoneFaults[stsName] = "garbage";
@@ -203,7 +217,7 @@ async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => strin
     records.push({ type: "CNAME", name: `_loop.${d}`, target: stsName });
   } else if (spec.stsTxt) {
     records.push({ type: "TXT", name: stsName, strings: spec.stsTxt });
-  } else if (!has("dns:sts-missing")) {
+  } else if (mtaSts && !has("dns:sts-missing")) {
     // Split in two character-strings, as many DNS hosts publish it (STS-REC-03).
     records.push({
       type: "TXT",
@@ -213,15 +227,16 @@ async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => strin
     if (has("dns:sts-multiple"))
       records.push({ type: "TXT", name: stsName, strings: ["v=STSv1; id=other1;"] });
   }
-  records.push({ type: "TXT", name: stsName, strings: ["google-site-verification=lab-noise"] });
+  if (mtaSts)
+    records.push({ type: "TXT", name: stsName, strings: ["google-site-verification=lab-noise"] });
   if (spec.tlsrpt !== false) {
     const text = has("dns:tlsrpt-invalid")
       ? "v=TLSRPTv1; foo=bar"
       : `v=TLSRPTv1; rua=mailto:tlsrpt@${d}`;
     records.push({ type: "TXT", name: `_smtp._tls.${d}`, strings: [text] });
   }
-  if (!has("dns:policy-host-missing"))
-    records.push({ type: "A", name: `mta-sts.${d}`, address: POLICY_HOST_ADDRESS });
+  const policyHosted = mtaSts && !has("dns:policy-host-missing");
+  if (policyHosted) records.push({ type: "A", name: `mta-sts.${d}`, address: POLICY_HOST_ADDRESS });
 
   const mxHosts = has("dns:mx-none") ? [d] : (spec.mx ?? ["mx1"]).map((m) => mxHostName(d, m));
   if (has("dns:mx-servfail")) zoneFaults[d] = { type: "MX", fault: "servfail" };
@@ -237,6 +252,7 @@ async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => strin
     const f = mxFaults.get(host) ?? new Set();
     const address = nextAddress();
     if (!f.has("no-address")) records.push({ type: "A", name: host, address });
+    if (spec.smtp === false) continue;
     const certFault = certFaultOf(f);
     const cert = await ca.issue({
       names: [host],
@@ -273,7 +289,7 @@ async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => strin
   }
 
   let site: PolicySite | null = null;
-  if (!has("dns:policy-host-missing")) {
+  if (policyHosted) {
     const policyMx =
       spec.policyMx ?? (has("policy:mx-not-covered") ? mxHosts.slice(0, -1) : mxHosts);
     let body =

@@ -26,6 +26,17 @@ export interface DomainSpec {
   dnssec?: boolean;
   /** Publish `3 1 1` TLSA records for every MX (implies dnssec unless set). */
   dane?: boolean;
+  /**
+   * Publish MTA-STS at all (default true). false: no `_mta-sts` record and no
+   * policy host, like most domains on the internet; no certificate is issued.
+   */
+  mtaSts?: boolean;
+  /**
+   * Start an SMTP server, with a certificate, for each MX (default true).
+   * false: the MX names and addresses are published and nothing listens
+   * there; quick to build, for scans that never connect to an MX.
+   */
+  smtp?: boolean;
   faults?: Fault[];
 }
 

@@ -4,7 +4,7 @@
 import { policyDomain } from "../core/names.ts";
 import { policyAdvice } from "./advice.ts";
 import { finding, statusOf } from "./findings.ts";
-import { checkMxHost, judgeCoverage, lookupMx } from "./mx-step.ts";
+import { checkMxHost, judgeCoverage, lookupMx, unprobedMx } from "./mx-step.ts";
 import { policyStep } from "./policy-step.ts";
 import { checkStsRecord, checkTlsrptRecord } from "./records.ts";
 import type { CheckDeps, CheckOptions, DomainResult, Finding, MxResult } from "./types.ts";
@@ -70,19 +70,26 @@ async function run(
   const remaining = () => Math.max(1, Math.floor(deadline - margin - performance.now()));
   const add = (fs: Finding[]) => result.findings.push(...fs);
 
-  const [sts, tlsrpt, mxList] = await Promise.all([
-    checkStsRecord(deps.resolver, domain),
-    checkTlsrptRecord(deps.resolver, domain),
-    lookupMx(deps.resolver, domain),
+  const eager = options.fetchWithoutRecord ?? true;
+  const stsStep = checkStsRecord(deps.resolver, domain);
+  const tlsrptStep = checkTlsrptRecord(deps.resolver, domain);
+  const mxStep = eager ? lookupMx(deps.resolver, domain) : null;
+  const sts = await stsStep;
+  // Without a record (a clean DNS negative, not a failure) a survey stops here.
+  const skipped = !eager && sts.absent;
+  const [tlsrpt, mxList] = await Promise.all([
+    tlsrptStep,
+    skipped ? null : (mxStep ?? lookupMx(deps.resolver, domain)),
   ]);
   result.stsRecord = sts.result;
   result.tlsrptRecord = tlsrpt.result;
   add(sts.findings);
   add(tlsrpt.findings);
+  if (mxList === null) return tlsrpt.failed;
   add(mxList.findings);
 
-  // Fetch the policy even without a valid record: a broken record with a
-  // working policy host is a different fix from having neither.
+  // Fetch the policy even without a valid record (unless told not to): a
+  // broken record with a working policy host is a different fix from having neither.
   const policyHostName = `mta-sts.${domain}`;
   const lookup = async (host: string): Promise<string[]> => {
     const [a, aaaa] = await Promise.all([deps.resolver.a(host), deps.resolver.aaaa(host)]);
@@ -115,6 +122,7 @@ async function run(
   };
   const probing = Promise.all(
     mxList.hosts.map(async (mx) => {
+      if (options.probeMx === false) return unprobedMx(mx);
       const { result: r, findings } = await checkMxHost(mx, ctx);
       add(findings);
       return r;

@@ -66,14 +66,9 @@ export interface ProbeContext {
   expiryWarningDays: number;
 }
 
-/** Probe one MX and judge what it presented. Policy coverage is judged later, with the policy. */
-export async function checkMxHost(
-  mx: MxHost,
-  ctx: ProbeContext,
-): Promise<{ result: MxResult; findings: Finding[] }> {
-  const { deps } = ctx;
-  const findings: Finding[] = [];
-  const result: MxResult = {
+/** An MX known by name only (probing off): coverage is judged later, TLS is unknown. */
+export function unprobedMx(mx: MxHost): MxResult {
+  return {
     host: mx.host,
     preference: mx.preference,
     addresses: [],
@@ -86,6 +81,16 @@ export async function checkMxHost(
     dane: { status: "none", records: [] },
     elapsedMs: null,
   };
+}
+
+/** Probe one MX and judge what it presented. Policy coverage is judged later, with the policy. */
+export async function checkMxHost(
+  mx: MxHost,
+  ctx: ProbeContext,
+): Promise<{ result: MxResult; findings: Finding[] }> {
+  const { deps } = ctx;
+  const findings: Finding[] = [];
+  const result = unprobedMx(mx);
   const [a, aaaa, tlsa] = await Promise.all([
     deps.resolver.a(mx.host),
     deps.resolver.aaaa(mx.host),

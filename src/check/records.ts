@@ -16,6 +16,8 @@ export interface RecordStep<T> {
   findings: Finding[];
   /** DNS did not give a usable answer (SERVFAIL, timeout...): the check is incomplete. */
   failed: boolean;
+  /** DNS answered and no TXT record at the name has the version prefix: none published. */
+  absent: boolean;
   value: T | null;
 }
 
@@ -73,6 +75,7 @@ async function checkRecord<T extends object>(
     return {
       result,
       failed: true,
+      absent: false,
       value: null,
       findings: [lookupFailure(answer, `TXT ${name}: ${failure}`, name)],
     };
@@ -89,7 +92,7 @@ async function checkRecord<T extends object>(
     findings.push(
       finding(kind.missing, `No TXT record starting with ${kind.prefix}; at ${name}`, name),
     );
-    return { result, findings, failed: false, value: null };
+    return { result, findings, failed: false, absent: true, value: null };
   }
   const parsed = kind.select(txts);
   findings.push(...about(name, parsed.diagnostics));
@@ -97,5 +100,11 @@ async function checkRecord<T extends object>(
     result.value = parsed.value;
     result.text = selected[0] ?? null;
   }
-  return { result, findings, failed: false, value: parsed.ok ? parsed.value : null };
+  return {
+    result,
+    findings,
+    failed: false,
+    absent: false,
+    value: parsed.ok ? parsed.value : null,
+  };
 }

@@ -31,6 +31,20 @@ export interface CheckOptions {
   smtpPort?: number;
   /** Warn when an MX certificate expires within this many days (default 21). */
   expiryWarningDays?: number;
+  /**
+   * Connect to each MX: STARTTLS, TLS version, certificate, DANE (default true).
+   * false judges only the MX names against the policy: no SMTP connection and
+   * no A/AAAA/TLSA lookups for MX hosts (what a survey of many domains wants).
+   */
+  probeMx?: boolean;
+  /**
+   * Fetch the policy and look up the MX records even when DNS says the domain
+   * has no `_mta-sts` record (default true: a broken record beside a working
+   * policy host is a different fix from having neither). A survey sets false:
+   * most domains publish nothing, and each skipped fetch and lookup is load
+   * on someone else's servers.
+   */
+  fetchWithoutRecord?: boolean;
 }
 
 export interface RecordResult {

@@ -108,4 +108,11 @@ export const inputCodes = {
     title: "The report part's media type does not match its content (gzip vs JSON)",
     fix: "Read by its content; senders should use +gzip only for gzip data and +json only for JSON",
   },
+  "input.domain.invalid": {
+    severity: "error",
+    rule: "STS-REC-01",
+    rfc: "RFC 1035 §2.3.4",
+    title: "A name given to scan is not a domain name (bad label, address literal, or too long)",
+    fix: "Give host names such as example.com or bücher.example: at most 253 characters, each label at most 63 letters, digits or hyphens",
+  },
 } as const satisfies Record<string, CodeInfo>;
