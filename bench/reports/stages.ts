@@ -1,0 +1,89 @@
+// Where one report's ingest time goes, stage by stage, over the benchmark's
+// generated reports: CPU microseconds per report for each stage run alone,
+// beside the bare baseline's JSON.parse and the store write (groups of 64).
+//
+//   node bench/reports/stages.ts
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { extractReport } from "../../src/adapters/report-source.ts";
+import { parseTlsrptReport, reportKey, type TlsrptReport } from "../../src/core/tlsrpt-report.ts";
+import { compressRaw, sha256Hex } from "../../src/reports/raw.ts";
+import { checkBounds } from "../../src/reports/report-bounds.ts";
+import { toRows } from "../../src/reports/report-rows.ts";
+import { type NewReport, openReportStore } from "../../src/reports/store.ts";
+import { generateReport } from "../../test/reports/report-generator.ts";
+
+const COUNT = 10_000;
+const inputs = Array.from({ length: COUNT }, (_, i) =>
+  new TextEncoder().encode(generateReport(1, i).json),
+);
+const texts = inputs.map((b) => new TextDecoder().decode(b));
+const reports = texts.map((t) => {
+  const p = parseTlsrptReport(t);
+  if (!p.ok) throw new Error("generated report does not parse");
+  return p.value;
+});
+
+function cpu(label: string, run: () => void): void {
+  run(); // warm-up
+  const start = process.cpuUsage();
+  run();
+  const used = process.cpuUsage(start);
+  console.log(
+    `${label.padEnd(34)} ${((used.user + used.system) / COUNT).toFixed(1).padStart(6)} µs`,
+  );
+}
+
+const newReport = (r: TlsrptReport, i: number): NewReport => ({
+  report: r,
+  reporterKey: (r["organization-name"] ?? "").toLowerCase(),
+  reportKey: reportKey(r),
+  contentSha256: sha256Hex(inputs[i] as Uint8Array),
+  receivedAt: new Date(),
+  channel: "https",
+  origin: null,
+  dkim: null,
+  raw: compressRaw(inputs[i] as Uint8Array),
+  warnings: [],
+});
+
+cpu("bare: JSON.parse", () => {
+  for (const t of texts) JSON.parse(t);
+});
+cpu("sha256", () => {
+  for (const b of inputs) sha256Hex(b);
+});
+let sink = 0;
+cpu("extractReport (JSON)", () => {
+  for (const b of inputs) void extractReport(b).then(() => sink++);
+});
+cpu("parseTlsrptReport", () => {
+  for (const t of texts) parseTlsrptReport(t);
+});
+cpu("bounds", () => {
+  for (const r of reports) checkBounds(r, 4096);
+});
+cpu("gzip (raw)", () => {
+  for (const b of inputs) compressRaw(b);
+});
+const prepared = reports.map(newReport);
+cpu("rows", () => {
+  for (const r of prepared) toRows(r);
+});
+const dir = mkdtempSync(join(tmpdir(), "mtasts-stages-"));
+try {
+  const store = await openReportStore(join(dir, "r.db"));
+  const start = process.cpuUsage();
+  for (let i = 0; i < COUNT; i += 64) {
+    await Promise.all(prepared.slice(i, i + 64).map((r) => store.insertReport(r)));
+  }
+  const used = process.cpuUsage(start);
+  console.log(
+    `${"SQLite write, groups of 64".padEnd(34)} ${((used.user + used.system) / COUNT).toFixed(1).padStart(6)} µs`,
+  );
+  await store.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

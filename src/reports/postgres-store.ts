@@ -1,0 +1,358 @@
+// The store for scale: PostgreSQL (pg). A report is written by ONE statement
+// (data-modifying CTEs feeding unnest()ed arrays): atomic on its own, one round
+// trip. Reports arriving together share a transaction (group commit, below).
+// `?schema=NAME` in the URL keeps the tables in their own schema (created if
+// missing).
+
+import { Pool, type PoolClient } from "pg";
+import { DETAIL_COLUMNS, POLICY_COLUMNS, REPORT_COLUMNS, toRows } from "./report-rows.ts";
+import { migrationStep, newerSchemaError, SCHEMA_VERSION, VERSION_TABLE } from "./schema.ts";
+import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "./sql.ts";
+import { sqlReportStore } from "./sql-store.ts";
+import { type InsertResult, type NewReport, type ReportStore, StoreError } from "./store.ts";
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export async function openPostgresReportStore(url: string): Promise<ReportStore> {
+  const { connectionString, schema, target } = parseUrl(url);
+  const pool = new Pool({
+    connectionString,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+  });
+  // An idle connection the server drops is replaced at the next checkout;
+  // unhandled, its error event would end the process.
+  pool.on("error", () => {});
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new StoreError(
+      `cannot connect to PostgreSQL at ${target}: ${reasonOf(error)}; check that the server is running and reachable from here, and the user, password and database in the URL`,
+      { cause: error },
+    );
+  }
+  try {
+    await migrate(client, schema);
+    client.release();
+  } catch (error) {
+    // Released before the pool ends: end() waits for every checked-out client.
+    client.release(true);
+    await pool.end().catch(() => {});
+    const newer = /newer than this mtasts/.test(reasonOf(error));
+    throw new StoreError(
+      `cannot prepare the report tables in PostgreSQL at ${target}: ${reasonOf(error)}${newer ? "" : `; check that the user may create tables${schema === null ? "" : ` and schema ${schema}`}`}`,
+      { cause: error },
+    );
+  }
+  const writer = inserter(pool);
+  return sqlReportStore(runner(pool), {
+    kind: "postgres",
+    target,
+    insertReport: writer.insert,
+    close: async () => {
+      await writer.drain();
+      await pool.end();
+    },
+  });
+}
+
+function parseUrl(url: string): {
+  connectionString: string;
+  schema: string | null;
+  target: string;
+} {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new StoreError(
+      "the PostgreSQL URL is not a valid URL; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME]",
+    );
+  }
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  const shown = new URL(parsed.toString());
+  shown.password = "";
+  if (schema !== null) shown.searchParams.set("schema", schema);
+  const target = shown.toString();
+  if (schema !== null && !SCHEMA_NAME.test(schema)) {
+    throw new StoreError(
+      `schema ${JSON.stringify(schema)} in ${target} is not a plain name: use lowercase letters, digits and _, starting with a letter or _`,
+    );
+  }
+  return { connectionString: parsed.toString(), schema, target };
+}
+
+/** node-postgres reports a refused dual-stack connect as an AggregateError with no message. */
+function reasonOf(error: unknown): string {
+  if (error instanceof AggregateError && error.message === "") {
+    return error.errors.map((e) => (e instanceof Error ? e.message : String(e))).join("; ");
+  }
+  if (error instanceof Error) return error.message || String((error as { code?: string }).code);
+  return String(error);
+}
+
+async function migrate(client: PoolClient, schema: string | null): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    // CREATE ... IF NOT EXISTS is not safe against itself: two processes
+    // opening a new store together could both try; the lock orders them.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [
+      `mtasts-reports:${schema ?? ""}`,
+    ]);
+    if (schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.query(VERSION_TABLE);
+    const { rows } = await client.query("SELECT version FROM tlsrpt_schema WHERE id = 1");
+    const version = Number(rows[0]?.version ?? 0);
+    if (version > SCHEMA_VERSION) throw newerSchemaError(version);
+    for (let step = version; step < SCHEMA_VERSION; step++) {
+      for (const sql of migrationStep("postgres", step)) await client.query(sql);
+    }
+    if (version < SCHEMA_VERSION) {
+      await client.query(
+        `INSERT INTO tlsrpt_schema (id, version) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+        [SCHEMA_VERSION],
+      );
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  }
+}
+
+function param(v: SqlValue): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) {
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  }
+  return v;
+}
+
+function runner(pool: Pool): SqlRunner {
+  return {
+    dialect: "postgres",
+    all: async (sql, params = []) =>
+      (await pool.query<Row>(numberPlaceholders(sql), params.map(param))).rows,
+    run: async (sql, params = []) =>
+      (await pool.query(numberPlaceholders(sql), params.map(param))).rowCount ?? 0,
+  };
+}
+
+const list = (from: number, n: number) =>
+  Array.from({ length: n }, (_, i) => `$${from + i}`).join(", ");
+
+const P = REPORT_COLUMNS.length;
+/** Array parameters: policies after the report values and the raw pair, then details. */
+const POLICY_TYPES = ["int", "text", "text", "text", "text", "bigint", "bigint"];
+const DETAIL_TYPES = [
+  "int",
+  "int",
+  "text",
+  "text",
+  "text",
+  "text",
+  "text",
+  "bigint",
+  "text",
+  "text",
+];
+const policyFrom = P + 3;
+const detailFrom = policyFrom + POLICY_TYPES.length;
+const resolvedAt = detailFrom + DETAIL_TYPES.length;
+const shaParam = REPORT_COLUMNS.indexOf("content_sha256") + 1;
+
+const INSERT = {
+  name: "mtasts-reports-insert",
+  text: `WITH r AS (
+      INSERT INTO tlsrpt_reports (${REPORT_COLUMNS.join(", ")}) VALUES (${list(1, P)})
+      ON CONFLICT DO NOTHING RETURNING id
+    ), raw AS (
+      INSERT INTO tlsrpt_report_raw (report, encoding, bytes) SELECT id, $${P + 1}, $${P + 2} FROM r
+    ), p AS (
+      INSERT INTO tlsrpt_policies (report, ${POLICY_COLUMNS.join(", ")})
+      SELECT r.id, t.* FROM r, unnest(${POLICY_TYPES.map((t, i) => `$${policyFrom + i}::${t}[]`).join(", ")})
+        AS t(${POLICY_COLUMNS.join(", ")})
+      RETURNING id, position
+    ), d AS (
+      INSERT INTO tlsrpt_failure_details (policy, ${DETAIL_COLUMNS.join(", ")})
+      SELECT p.id, ${DETAIL_COLUMNS.map((c) => `u.${c}`).join(", ")}
+      FROM p JOIN unnest(${DETAIL_TYPES.map((t, i) => `$${detailFrom + i}::${t}[]`).join(", ")})
+        AS u(policy_position, ${DETAIL_COLUMNS.join(", ")}) ON u.policy_position = p.position
+    ), q AS (
+      UPDATE tlsrpt_quarantine SET resolved_ms = $${resolvedAt}, resolved_report = (SELECT id FROM r)
+      WHERE content_sha256 = $${shaParam} AND resolved_ms IS NULL AND EXISTS (SELECT 1 FROM r)
+    )
+    SELECT id FROM r`,
+};
+
+const EXISTING = `SELECT id FROM tlsrpt_reports
+  WHERE (reporter_key = $1 AND report_key = $2) OR content_sha256 = $3
+  ORDER BY (reporter_key = $1 AND report_key = $2) DESC LIMIT 1`;
+
+/** Columns of a list of rows, as one array per column (what unnest() takes back apart). */
+function columns(rows: SqlValue[][], width: number): unknown[][] {
+  const out: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) for (let i = 0; i < width; i++) out[i]?.push(param(row[i] ?? null));
+  return out;
+}
+
+/**
+ * An error that belongs to the reports being written, not to the server or the
+ * connection: SQLSTATE class 22 (data), 23 (constraint) or 40 (deadlock,
+ * serialization), or a TypeError/RangeError from building one report's values.
+ */
+function reportFault(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^(22|23|40)[0-9A-Z]{3}$/.test(code);
+}
+
+/** Reports written by one transaction at most. */
+const MAX_GROUP = 256;
+/** Groups written at once, each on its own pooled connection (the pool holds 10). */
+const RUNNERS = 4;
+
+interface Job {
+  report: NewReport;
+  resolve(result: InsertResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit, as in the SQLite store: reports arriving while a group is
+ * being written go together in the next transaction, so many reports share
+ * one WAL flush instead of paying one each. A report alone is one statement
+ * (atomic by itself). If a group fails, its reports are retried one by one,
+ * so one bad report cannot take others with it. A caller's promise settles
+ * only after COMMIT.
+ */
+function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): Promise<void> } {
+  let queue: Job[] = [];
+
+  const one = async (db: Pool | PoolClient, report: NewReport): Promise<InsertResult> => {
+    const rows = toRows(report);
+    const values = [
+      ...rows.report.map(param),
+      report.raw.encoding,
+      param(report.raw.bytes),
+      ...columns(rows.policies, POLICY_TYPES.length),
+      ...columns(rows.details, DETAIL_TYPES.length),
+      Date.now(),
+    ];
+    const inserted = await db.query<{ id: string }>({ ...INSERT, values });
+    const id = inserted.rows[0]?.id;
+    if (id !== undefined) return { status: "stored", id: String(id) };
+    const found = await db.query<{ id: string }>({
+      name: "mtasts-reports-existing",
+      text: EXISTING,
+      values: [report.reporterKey, report.reportKey, report.contentSha256],
+    });
+    const existing = found.rows[0]?.id;
+    if (existing === undefined) throw new Error("a conflicting report vanished during insert");
+    return { status: "duplicate", id: String(existing) };
+  };
+
+  const alone = async (job: Job) => {
+    try {
+      job.resolve(await one(pool, job.report));
+    } catch (error) {
+      job.reject(error);
+    }
+  };
+
+  const group = async (jobs: Job[]) => {
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    const results: InsertResult[] = [];
+    try {
+      await client.query("BEGIN");
+      for (const job of jobs) results.push(await one(client, job.report));
+      await client.query("COMMIT");
+      client.release();
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      // A connection that failed is dropped, not handed to the next caller.
+      client.release(!reportFault(error));
+      // A store fault (connection, server) fails the group: retrying one by one would
+      // only wait for it again per report. A fault of one report's rows, or a
+      // deadlock with another group, is retried alone.
+      if (!reportFault(error)) {
+        for (const job of jobs) job.reject(error);
+        return;
+      }
+      for (const job of jobs) await alone(job);
+      return;
+    }
+    for (const [i, job] of jobs.entries()) job.resolve(results[i] as InsertResult);
+  };
+
+  // Several groups in flight on their own connections: round trips overlap, and
+  // the server merges their WAL flushes. A report whose dedup key or bytes are
+  // in a group still being written waits for it, so of two copies the one handed
+  // in first is the one stored, as with a single writer.
+  const busy = new Map<string, number>();
+  const keysOf = (r: NewReport) => [`k:${r.reporterKey}\n${r.reportKey}`, `s:${r.contentSha256}`];
+  const take = (): Job[] => {
+    const jobs: Job[] = [];
+    const rest: Job[] = [];
+    const blocked = new Set<string>();
+    for (const job of queue) {
+      const keys = keysOf(job.report);
+      if (jobs.length < MAX_GROUP && !keys.some((k) => busy.has(k) || blocked.has(k))) {
+        jobs.push(job);
+      } else {
+        rest.push(job);
+        for (const k of keys) blocked.add(k);
+      }
+    }
+    queue = rest;
+    for (const job of jobs) for (const k of keysOf(job.report)) busy.set(k, (busy.get(k) ?? 0) + 1);
+    return jobs;
+  };
+  const release = (jobs: Job[]) => {
+    for (const job of jobs) {
+      for (const k of keysOf(job.report)) {
+        const n = (busy.get(k) ?? 1) - 1;
+        if (n === 0) busy.delete(k);
+        else busy.set(k, n);
+      }
+    }
+  };
+  const runners = new Set<Promise<void>>();
+  const run = async () => {
+    for (;;) {
+      const jobs = take();
+      if (jobs.length === 0) return;
+      try {
+        if (jobs.length === 1) await alone(jobs[0] as Job);
+        else await group(jobs);
+      } finally {
+        release(jobs);
+      }
+    }
+  };
+
+  return {
+    insert: (report) =>
+      new Promise<InsertResult>((resolve, reject) => {
+        queue.push({ report, resolve, reject });
+        if (runners.size < RUNNERS) {
+          const runner: Promise<void> = run().finally(() => runners.delete(runner));
+          runners.add(runner);
+        }
+      }),
+    drain: async () => {
+      while (runners.size > 0) await Promise.all(runners);
+    },
+  };
+}

@@ -1,0 +1,235 @@
+// The embedded default: one SQLite file (node:sqlite). WAL lets readers run
+// beside the writer; reports are written by group commit (below), each
+// all-or-nothing, so a crash loses or duplicates nothing. Durability:
+// synchronous=NORMAL, which in WAL mode survives any process crash and never
+// corrupts the file; only an OS crash or power cut can undo the last commits
+// (docs/reports.md). node:sqlite is synchronous: a transaction runs with no
+// await inside it, so callers on one event loop never interleave within one.
+
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DETAIL_COLUMNS, POLICY_COLUMNS, REPORT_COLUMNS, toRows } from "./report-rows.ts";
+import { migrationStep, newerSchemaError, SCHEMA_VERSION, VERSION_TABLE } from "./schema.ts";
+import type { Row, SqlRunner, SqlValue } from "./sql.ts";
+import { sqlReportStore } from "./sql-store.ts";
+import { type InsertResult, type NewReport, type ReportStore, StoreError } from "./store.ts";
+
+/** How long a writer waits for another process's writer before failing (busy_timeout). */
+const BUSY_TIMEOUT_MS = 10_000;
+
+export async function openSqliteReportStore(path: string, create: boolean): Promise<ReportStore> {
+  const target = resolve(path);
+  if (!create && !existsSync(target)) {
+    throw new StoreError(
+      `no report store at ${target}: nothing has been ingested there yet; give --db, or run mtasts reports ingest first`,
+    );
+  }
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(target, { timeout: BUSY_TIMEOUT_MS });
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    // Deleting a report cascades to its policies, failure details and raw bytes.
+    db.exec("PRAGMA foreign_keys = ON");
+    migrate(db);
+  } catch (error) {
+    db?.close();
+    const reason = error instanceof Error ? error.message : String(error);
+    const hint = /not a database/i.test(reason)
+      ? "--db must name a SQLite file made by mtasts, or a new path"
+      : "check that the directory exists and that this user may write there";
+    throw new StoreError(`cannot open SQLite report store ${target}: ${reason}; ${hint}`, {
+      cause: error,
+    });
+  }
+  const opened = db;
+  const writer = inserter(opened);
+  return sqlReportStore(runner(opened), {
+    kind: "sqlite",
+    target,
+    insertReport: writer.insert,
+    close: async () => {
+      await writer.drain();
+      opened.close();
+    },
+  });
+}
+
+function migrate(db: DatabaseSync): void {
+  // IMMEDIATE takes the write lock before reading the version, so two
+  // processes opening a new file together apply each step once.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(VERSION_TABLE);
+    const row = db.prepare("SELECT version FROM tlsrpt_schema WHERE id = 1").get();
+    const version = Number(row?.version ?? 0);
+    if (version > SCHEMA_VERSION) throw newerSchemaError(version);
+    for (let step = version; step < SCHEMA_VERSION; step++) {
+      for (const sql of migrationStep("sqlite", step)) db.exec(sql);
+    }
+    if (version < SCHEMA_VERSION) {
+      db.prepare(
+        `INSERT INTO tlsrpt_schema (id, version) VALUES (1, ?)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+      ).run(SCHEMA_VERSION);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+function runner(db: DatabaseSync): SqlRunner {
+  const cache = new Map<string, StatementSync>();
+  const statement = (sql: string) => {
+    let s = cache.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      // Sums over many reports may pass 2^53; read exactly, convert in one place (num()).
+      s.setReadBigInts(true);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+  return {
+    dialect: "sqlite",
+    all: async (sql, params = []) => statement(sql).all(...(params as SqlValue[])) as Row[],
+    run: async (sql, params = []) => Number(statement(sql).run(...(params as SqlValue[])).changes),
+  };
+}
+
+/**
+ * An error that belongs to one report's rows, not to the store: SQLITE_TOOBIG,
+ * CONSTRAINT, MISMATCH or RANGE, or a TypeError/RangeError from building them.
+ */
+function reportFault(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError) return true;
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === "number" && [18, 19, 20, 25].includes(code & 0xff);
+}
+
+const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+/** Reports written by one transaction at most; bounds a commit's size and latency. */
+const MAX_GROUP = 256;
+
+interface Job {
+  report: NewReport;
+  resolve(result: InsertResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit: reports handed in while the event loop is busy are written by
+ * one transaction at the next turn (one WAL commit instead of one each). A
+ * report is all-or-nothing either way; if one fails, the group is rolled back
+ * and its reports are written one by one, so only the failing one fails. A
+ * caller's promise settles only after COMMIT: nothing is reported stored
+ * before it is, and a crash loses only reports no caller was told about.
+ */
+function inserter(db: DatabaseSync): {
+  insert: ReportStore["insertReport"];
+  drain(): Promise<void>;
+} {
+  const s = {
+    begin: db.prepare("BEGIN IMMEDIATE"),
+    commit: db.prepare("COMMIT"),
+    report: db.prepare(
+      `INSERT INTO tlsrpt_reports (${REPORT_COLUMNS.join(", ")})
+       VALUES (${placeholders(REPORT_COLUMNS.length)}) ON CONFLICT DO NOTHING RETURNING id`,
+    ),
+    raw: db.prepare("INSERT INTO tlsrpt_report_raw (report, encoding, bytes) VALUES (?, ?, ?)"),
+    policy: db.prepare(
+      `INSERT INTO tlsrpt_policies (report, ${POLICY_COLUMNS.join(", ")})
+       VALUES (?, ${placeholders(POLICY_COLUMNS.length)})`,
+    ),
+    detail: db.prepare(
+      `INSERT INTO tlsrpt_failure_details (policy, ${DETAIL_COLUMNS.join(", ")})
+       VALUES (?, ${placeholders(DETAIL_COLUMNS.length)})`,
+    ),
+    // The same bytes may sit in quarantine from before a fix; storing them resolves that entry.
+    resolve: db.prepare(
+      `UPDATE tlsrpt_quarantine SET resolved_ms = ?, resolved_report = ?
+       WHERE content_sha256 = ? AND resolved_ms IS NULL`,
+    ),
+    existing: db.prepare(
+      `SELECT id FROM tlsrpt_reports
+       WHERE (reporter_key = ? AND report_key = ?) OR content_sha256 = ?
+       ORDER BY (reporter_key = ? AND report_key = ?) DESC LIMIT 1`,
+    ),
+  };
+  let queue: Job[] = [];
+  let scheduled: Promise<void> | null = null;
+
+  const one = (report: NewReport): InsertResult => {
+    const rows = toRows(report);
+    const inserted = s.report.get(...rows.report);
+    if (inserted === undefined) {
+      const { reporterKey: rk, reportKey: k, contentSha256: sha } = report;
+      const found = s.existing.get(rk, k, sha, rk, k);
+      if (found === undefined) throw new Error("a conflicting report vanished during insert");
+      return { status: "duplicate", id: String(found.id) };
+    }
+    const id = Number(inserted.id);
+    s.raw.run(id, report.raw.encoding, report.raw.bytes);
+    const policyIds: number[] = [];
+    for (const p of rows.policies) policyIds.push(Number(s.policy.run(id, ...p).lastInsertRowid));
+    for (const [position, ...d] of rows.details) {
+      s.detail.run(policyIds[position as number] as number, ...d);
+    }
+    s.resolve.run(Date.now(), id, report.contentSha256);
+    return { status: "stored", id: String(id) };
+  };
+
+  /** Writes `jobs` in one transaction; throws (rolled back) if any report fails. */
+  const write = (jobs: Job[]): InsertResult[] => {
+    s.begin.run();
+    try {
+      const results = jobs.map((job) => one(job.report));
+      s.commit.run();
+      return results;
+    } catch (error) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      throw error;
+    }
+  };
+
+  const flush = () => {
+    const jobs = queue.slice(0, MAX_GROUP);
+    queue = queue.slice(jobs.length);
+    scheduled = queue.length > 0 ? later() : null;
+    try {
+      const results = write(jobs);
+      for (const [i, job] of jobs.entries()) job.resolve(results[i] as InsertResult);
+      return;
+    } catch (error) {
+      // A store fault (busy, full, I/O) fails the whole group: retrying one by one would
+      // only wait for it again per report. A fault of one report's rows is retried alone.
+      if (jobs.length === 1 || !reportFault(error)) {
+        for (const job of jobs) job.reject(error);
+        return;
+      }
+    }
+    for (const job of jobs) {
+      try {
+        job.resolve(write([job])[0] as InsertResult);
+      } catch (error) {
+        job.reject(error);
+      }
+    }
+  };
+  const later = () => new Promise<void>((done) => setImmediate(() => done(flush())));
+
+  return {
+    insert: (report) =>
+      new Promise<InsertResult>((resolve, reject) => {
+        queue.push({ report, resolve, reject });
+        scheduled ??= later();
+      }),
+    drain: async () => {
+      while (scheduled !== null) await scheduled;
+    },
+  };
+}
