@@ -25,9 +25,14 @@ const MAIN_HELP = `mtasts — MTA-STS (RFC 8461) and SMTP TLS Reporting (RFC 846
 
 Usage:
   mtasts check <domain…> [options]           audit domains end to end (DNS, policy, MX, DANE)
+  mtasts scan [DOMAIN…] [--from FILE] [--from-log FILE…] [options]
+                                             survey many domains for MTA-STS and TLS-RPT
+  mtasts scan diff OLD NEW                   what changed between two scans
   mtasts validate <kind> [options] <input>   check one artefact against the RFCs
   mtasts resolver [-c FILE]                  Postfix MTA-STS policy daemon (socketmap)
   mtasts resolver query <domain>             ask a running resolver
+  mtasts reports <command> [--db D]          TLS-RPT report store: ingest, summary, list,
+                                             show, prune, quarantine
   mtasts --help | -h                         this help
   mtasts --version                           print the version
 
@@ -67,7 +72,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   }
   if (command === "validate") return runValidate(rest, io);
   if (command === "check") return (await import("./check.ts")).runCheck(rest, io);
+  if (command === "scan") return (await import("./scan.ts")).runScan(rest, io);
   if (command === "resolver") return (await import("./resolver.ts")).runResolver(rest, io);
+  if (command === "reports") return (await import("./reports.ts")).runReports(rest, io);
   return usage(io, `unknown command ${JSON.stringify(command)}`, MAIN_HELP);
 }
 
