@@ -1,0 +1,50 @@
+// Our daemon as its own process, through the CLI a Postfix host would run:
+// `mtasts resolver -c FILE`. Extra Node flags (e.g. `--cpu-prof
+// --cpu-prof-dir=/tmp/prof`) come from BENCH_OURS_NODE_ARGS.
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type DaemonProcess, startDaemonProcess } from "./daemon-process.ts";
+
+const BIN = new URL("../../bin/mtasts.js", import.meta.url).pathname;
+
+export async function startOurs(o: {
+  dir: string;
+  port: number;
+  caFile: string;
+  dns: string;
+  httpsPort: number;
+  cacheSize: number;
+  cacheGrace: number;
+  probe: { payload: string; ok: (reply: string) => boolean };
+}): Promise<DaemonProcess> {
+  const config = join(o.dir, "mtasts.yml");
+  writeFileSync(
+    config,
+    [
+      "host: 127.0.0.1",
+      `port: ${o.port}`,
+      `cache_grace: ${o.cacheGrace}`,
+      "cache:",
+      "  type: internal",
+      "  options:",
+      `    cache_size: ${o.cacheSize}`,
+      "dns:",
+      `  servers: ["${o.dns}"]`,
+      "tls:",
+      `  ca_file: ${o.caFile}`,
+      `  policy_port: ${o.httpsPort}`,
+      "",
+    ].join("\n"),
+  );
+  const nodeArgs = (process.env.BENCH_OURS_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+  return startDaemonProcess({
+    name: "mtasts",
+    command: process.execPath,
+    args: [...nodeArgs, BIN, "resolver", "-c", config, "-v", "warn"],
+    dir: o.dir,
+    host: "127.0.0.1",
+    port: o.port,
+    probe: o.probe,
+  });
+}
