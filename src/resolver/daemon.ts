@@ -85,6 +85,7 @@ export async function startResolver(
       dane: config.dane,
       hotSize: config.cache.type === "internal" ? config.cache.size : 100_000,
       fetch: {
+        describeChain: false,
         ...(ca ? { ca } : {}),
         port: overrides.httpsPort ?? config.policyPort,
       },
