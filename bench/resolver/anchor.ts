@@ -20,8 +20,8 @@ import { join } from "node:path";
 import { type DaemonProcess, startDaemonProcess } from "./daemon-process.ts";
 
 export const PMSR_REPO = "https://github.com/Snawoot/postfix-mta-sts-resolver";
-/** Where a local mirror of PMSR's repository is looked for when PMSR_SRC is unset. */
-const DEFAULT_SRC = "/work/.mirror/Snawoot+postfix-mta-sts-resolver/repo";
+/** Where a clone of PMSR's repository is looked for when PMSR_SRC is unset. */
+const DEFAULT_SRC = "/tmp/pmsr-src";
 export const PYTHON = process.env.PMSR_PYTHON ?? "/usr/bin/python3";
 
 export interface AnchorSource {
