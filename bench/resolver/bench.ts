@@ -16,7 +16,7 @@
 //   BENCH_PMSR_PRIME_SECONDS=360 cap on filling PMSR's cache (it is slow); the count reached is printed
 //   BENCH_NAMES_PER_CERT=10      policy hosts per lab certificate (see world.ts)
 //   PMSR_SRC=DIR                 PMSR checkout or git dir (see anchor.ts); absent: ours only
-//   BENCH_OURS_NODE_ARGS="..."   extra node flags for our daemon (e.g. --cpu-prof --cpu-prof-dir=DIR)
+//   BENCH_OURS_NODE_ARGS="..."   node flags for our daemon (default --max-semi-space-size=2, as the systemd unit)
 //
 // Needs root (ports 53 and 443 on 127.0.0.x, `unshare --mount` for PMSR).
 
