@@ -59,10 +59,6 @@ export async function runIngest(args: readonly string[], io: ReportsIo): Promise
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   const mda = values.mda;
-  if (values.help) {
-    io.stdout.write((await import("./reports.ts")).REPORTS_HELP);
-    return EXIT.ok;
-  }
   const stdinIsTerminal = Boolean(process.stdin.isTTY);
   if (positionals.length === 0 && stdinIsTerminal) {
     return fail(usage(io, "ingest needs report files, a directory, or - for standard input"), mda);

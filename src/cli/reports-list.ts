@@ -32,10 +32,6 @@ export async function runList(args: readonly string[], io: ReportsIo): Promise<n
   );
   if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  if (values.help) {
-    io.stdout.write((await import("./reports.ts")).REPORTS_HELP);
-    return EXIT.ok;
-  }
   const limit = values.limit === undefined ? DEFAULT_LIMIT : Number(values.limit);
   if (!Number.isSafeInteger(limit) || limit < 0) {
     return usage(

@@ -32,10 +32,6 @@ export async function runPrune(args: readonly string[], io: ReportsIo): Promise<
   );
   if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  if (values.help) {
-    io.stdout.write((await import("./reports.ts")).REPORTS_HELP);
-    return EXIT.ok;
-  }
   if (values.keep === undefined) return usage(io, "prune needs --keep DURATION (e.g. --keep 400d)");
   const keep = durationMs(values.keep);
   if (keep === null || keep === 0) {

@@ -10,6 +10,7 @@ import {
   COMMON_OPTIONS,
   EXIT,
   parsedOrUsage,
+  REPORTS_HELP,
   type ReportsIo,
   usage,
   withStore,
@@ -40,8 +41,8 @@ export async function runQuarantine(args: readonly string[], io: ReportsIo): Pro
   );
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help || action === "--help" || action === "-h") {
-    io.stdout.write((await import("./reports.ts")).REPORTS_HELP);
+  if (action === "--help" || action === "-h") {
+    io.stdout.write(REPORTS_HELP);
     return EXIT.ok;
   }
   const ids = positionals.map((p) => p.replace(/^q/i, ""));

@@ -31,10 +31,6 @@ export async function runShow(args: readonly string[], io: ReportsIo): Promise<n
   );
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write((await import("./reports.ts")).REPORTS_HELP);
-    return EXIT.ok;
-  }
   if (positionals.length !== 1) return usage(io, "show takes one report id (see reports list)");
   if (values.raw && values.json) return usage(io, "give --raw or --json, not both");
   const id = (positionals[0] as string).replace(/^#/, "");

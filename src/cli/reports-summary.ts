@@ -38,7 +38,6 @@ export async function runSummary(args: readonly string[], io: ReportsIo): Promis
   );
   if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  if (values.help) return help(io);
   const by = values.by as SummaryGrouping;
   if (!GROUPINGS.includes(by)) {
     return usage(io, `--by ${JSON.stringify(values.by)} must be one of ${GROUPINGS.join(", ")}`);
@@ -66,11 +65,6 @@ export async function runSummary(args: readonly string[], io: ReportsIo): Promis
     }
     return EXIT.ok;
   });
-}
-
-async function help(io: ReportsIo): Promise<number> {
-  io.stdout.write((await import("./reports.ts")).REPORTS_HELP);
-  return EXIT.ok;
 }
 
 function rowJson(r: SummaryRow, by: SummaryGrouping): Record<string, unknown> {

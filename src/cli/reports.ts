@@ -3,6 +3,7 @@
 // clear error, and the exit codes. Each subcommand loads its module on demand.
 
 import type { ReportStore } from "../reports/store.ts";
+import { parsedOrHelp } from "./args.ts";
 
 export const DEFAULT_DB = "./mtasts-reports.db";
 
@@ -101,12 +102,12 @@ export const COMMON_OPTIONS = {
 } as const;
 
 /** Runs a parseArgs call; a bad argument becomes a usage message and exit 2. */
-export function parsedOrUsage<T>(parse: () => T, io: ReportsIo): T | number {
-  try {
-    return parse();
-  } catch (err) {
-    return usage(io, err instanceof Error ? err.message : String(err));
-  }
+/** Parsed subcommand arguments, or the exit status after a usage error or --help. */
+export function parsedOrUsage<T extends { values: { help?: boolean | undefined } }>(
+  parse: () => T,
+  io: ReportsIo,
+): T | number {
+  return parsedOrHelp(parse, io, REPORTS_HELP);
 }
 
 /**

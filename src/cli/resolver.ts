@@ -4,6 +4,7 @@
 
 import { appendFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parsedOrHelp } from "./args.ts";
 import type { Io } from "./main.ts";
 
 export const DEFAULT_CONFIG = "/etc/mta-sts-daemon.yml";
@@ -39,7 +40,7 @@ The daemon stops gracefully on SIGTERM or SIGINT (a second signal exits at once)
 
 export async function runResolver(args: readonly string[], io: Io): Promise<number> {
   if (args[0] === "query") return runQuery(args.slice(1), io);
-  const parsed = parsedOrUsage(() => parseDaemonArgs(args), io);
+  const parsed = parsedOrHelp(() => parseDaemonArgs(args), io, RESOLVER_HELP);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length > 0)
@@ -128,7 +129,7 @@ async function loadConfig(file: string | undefined, io: Io) {
 }
 
 async function runQuery(args: readonly string[], io: Io): Promise<number> {
-  const parsed = parsedOrUsage(() => parseQueryArgs(args), io);
+  const parsed = parsedOrHelp(() => parseQueryArgs(args), io, RESOLVER_HELP);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return usage(io, "resolver query takes one domain (or key)");
@@ -213,24 +214,6 @@ function parseQueryArgs(args: readonly string[]) {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-}
-
-/** The parsed arguments, or the exit code once usage or help has been printed. */
-function parsedOrUsage<T extends { values: { help?: boolean | undefined } }>(
-  parse: () => T,
-  io: Io,
-): T | number {
-  let parsed: T;
-  try {
-    parsed = parse();
-  } catch (err) {
-    return usage(io, err instanceof Error ? err.message : String(err));
-  }
-  if (parsed.values.help) {
-    io.stdout.write(RESOLVER_HELP);
-    return 0;
-  }
-  return parsed;
 }
 
 function usage(io: Io, message: string): number {
