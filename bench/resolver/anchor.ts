@@ -17,7 +17,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type DaemonProcess, startDaemonProcess } from "./daemon-process.ts";
+import { type DaemonProcess, sharedConfig, startDaemonProcess } from "./daemon-process.ts";
 
 export const PMSR_REPO = "https://github.com/Snawoot/postfix-mta-sts-resolver";
 /** Where a clone of PMSR's repository is looked for when PMSR_SRC is unset. */
@@ -86,19 +86,7 @@ export async function startAnchor(o: {
   probe: { payload: string; ok: (reply: string) => boolean };
 }): Promise<DaemonProcess> {
   const config = join(o.dir, "pmsr.yml");
-  writeFileSync(
-    config,
-    [
-      "host: 127.0.0.1",
-      `port: ${o.port}`,
-      `cache_grace: ${o.cacheGrace}`,
-      "cache:",
-      "  type: internal",
-      "  options:",
-      `    cache_size: ${o.cacheSize}`,
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(config, sharedConfig(o));
   const resolvConf = join(o.dir, "resolv.conf");
   writeFileSync(resolvConf, `nameserver ${o.dnsAddress}\n`);
   const root = process.getuid?.() === 0;

@@ -23,6 +23,27 @@ export interface DaemonProcess {
 
 const TICKS = 100; // USER_HZ on Linux
 
+/**
+ * The mta-sts-daemon.yml keys both daemons read the same way, so the two are
+ * configured alike by construction; `extra` lines are appended.
+ */
+export function sharedConfig(
+  o: { port: number; cacheGrace: number; cacheSize: number },
+  extra: string[] = [],
+): string {
+  return [
+    "host: 127.0.0.1",
+    `port: ${o.port}`,
+    `cache_grace: ${o.cacheGrace}`,
+    "cache:",
+    "  type: internal",
+    "  options:",
+    `    cache_size: ${o.cacheSize}`,
+    ...extra,
+    "",
+  ].join("\n");
+}
+
 export function readRss(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : Number.NaN;

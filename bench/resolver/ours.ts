@@ -4,7 +4,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type DaemonProcess, startDaemonProcess } from "./daemon-process.ts";
+import { type DaemonProcess, sharedConfig, startDaemonProcess } from "./daemon-process.ts";
 
 const BIN = new URL("../../bin/mtasts.js", import.meta.url).pathname;
 
@@ -21,21 +21,13 @@ export async function startOurs(o: {
   const config = join(o.dir, "mtasts.yml");
   writeFileSync(
     config,
-    [
-      "host: 127.0.0.1",
-      `port: ${o.port}`,
-      `cache_grace: ${o.cacheGrace}`,
-      "cache:",
-      "  type: internal",
-      "  options:",
-      `    cache_size: ${o.cacheSize}`,
+    sharedConfig(o, [
       "dns:",
       `  servers: ["${o.dns}"]`,
       "tls:",
       `  ca_file: ${o.caFile}`,
       `  policy_port: ${o.httpsPort}`,
-      "",
-    ].join("\n"),
+    ]),
   );
   // The shipped systemd unit (docs/mtasts-resolver.service) caps V8's young
   // generation the same way; without it RSS grows by ~100 MB per 10,000 fetches.
