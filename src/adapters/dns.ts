@@ -400,6 +400,18 @@ function validName(name: string): boolean {
 const where = (s: DnsServerAddress) =>
   ipFamily(s.host) === 6 ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 
+/**
+ * A host's IPv4 then IPv6 addresses from `resolver`: the `lookup` a policy
+ * fetch uses, so the DNS servers that gave the TXT record also locate the host.
+ */
+export async function addressesOf(resolver: Resolver, host: string): Promise<string[]> {
+  const [a, aaaa] = await Promise.all([resolver.a(host), resolver.aaaa(host)]);
+  return [
+    ...(a.kind === "answer" ? a.records : []),
+    ...(aaaa.kind === "answer" ? aaaa.records : []),
+  ];
+}
+
 /** "HOST:PORT", "[V6]:PORT", or a bare address (port 53). Hosts are IP literals only. */
 export function parseServerAddress(s: string): DnsServerAddress | null {
   const text = s.trim();

@@ -1,6 +1,7 @@
 // Audit one domain end to end. Steps that do not depend on each other run in
 // parallel; the whole check is bounded by one deadline however many MX hosts.
 
+import { addressesOf } from "../adapters/dns.ts";
 import { policyDomain } from "../core/names.ts";
 import { policyAdvice } from "./advice.ts";
 import { finding, statusOf } from "./findings.ts";
@@ -91,13 +92,7 @@ async function run(
   // Fetch the policy even without a valid record (unless told not to): a
   // broken record with a working policy host is a different fix from having neither.
   const policyHostName = `mta-sts.${domain}`;
-  const lookup = async (host: string): Promise<string[]> => {
-    const [a, aaaa] = await Promise.all([deps.resolver.a(host), deps.resolver.aaaa(host)]);
-    return [
-      ...(a.kind === "answer" ? a.records : []),
-      ...(aaaa.kind === "answer" ? aaaa.records : []),
-    ];
-  };
+  const lookup = (host: string) => addressesOf(deps.resolver, host);
   const fetching = deps
     .fetchPolicy(domain, {
       timeoutMs: remaining(),

@@ -3,7 +3,7 @@
 // when either fails. Decisions that differ from postfix-mta-sts-resolver are
 // marked with their SM-WEAK / STS-SND rule.
 
-import type { Resolver } from "../adapters/dns.ts";
+import { addressesOf, type Resolver } from "../adapters/dns.ts";
 import type { PolicyFetchOptions, PolicyFetchResult } from "../adapters/policy-fetch.ts";
 import { stsRecordName } from "../core/names.ts";
 import { parsePolicy } from "../core/policy.ts";
@@ -188,15 +188,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
       emit({ type: "backoff", domain, id });
       return valid ?? "none";
     }
-    // The policy host's address comes from the same DNS servers as the TXT
-    // record, so a configured resolver (or the lab) governs the whole path.
-    const lookup = async (host: string): Promise<string[]> => {
-      const [a, aaaa] = await Promise.all([dns.a(host), dns.aaaa(host)]);
-      return [
-        ...(a.kind === "answer" ? a.records : []),
-        ...(aaaa.kind === "answer" ? aaaa.records : []),
-      ];
-    };
+    const lookup = (host: string) => addressesOf(dns, host);
     const result = await deps.fetchPolicy(domain, { lookup, ...options.fetch, timeoutMs });
     const after = deps.now();
     const parsed = result.ok ? parsePolicy(result.body) : null;

@@ -2,7 +2,7 @@
 // we know, within cache_grace) answers synchronously from memory.
 
 import { parsePolicy } from "../core/policy.ts";
-import { NOTFOUND, replyFor, stsReply } from "./answer.ts";
+import { enforced, NOTFOUND, replyFor, stsReply } from "./answer.ts";
 import type { Discovery, Knowledge } from "./discovery.ts";
 import { normalizeKey } from "./key.ts";
 import type { SocketmapLookup, ZoneConfig } from "./types.ts";
@@ -30,8 +30,7 @@ export function createLookup(options: {
       const parsed = parsePolicy(k.entry.text);
       if (!parsed.ok)
         reply = NOTFOUND; // stored text is validated before caching; defensive
-      else if (k.dane && parsed.value.mode !== "none" && enforcedIn(parsed.value.mode, zone))
-        reply = replyFor(k.dane, domain, zone);
+      else if (k.dane && enforced(parsed.value, zone)) reply = replyFor(k.dane, domain, zone);
       else reply = stsReply(parsed.value, domain, zone);
       k.replies.set(slot, reply);
     }
@@ -59,10 +58,6 @@ export function createLookup(options: {
       return reply;
     });
   };
-}
-
-function enforcedIn(mode: string, zone: ZoneConfig): boolean {
-  return mode === "enforce" || (mode === "testing" && zone.strictTesting);
 }
 
 export function kindOf(reply: string): ReplyKind {
