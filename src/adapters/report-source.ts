@@ -31,12 +31,26 @@ export interface ExtractOptions {
 
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
 export const MAX_INFLATED_BYTES = 10 * 1024 * 1024;
+/**
+ * The largest e-mail read: a report at the decompressed cap, base64-encoded
+ * (4/3), plus room for the wrapper's headers and text part. Mail gets its own
+ * cap because the 10 MiB report limit is about the report, not its envelope.
+ */
+export const MAX_MAIL_BYTES = Math.ceil((MAX_INFLATED_BYTES * 4) / 3) + 1024 * 1024;
+
+/** The default size cap for these bytes: the mail cap for an e-mail, the report cap otherwise. */
+export function inputCap(bytes: Uint8Array): number {
+  // JSON is told apart first, as extractReport does: `{"a":` also reads as a header line.
+  const first = firstSignificantByte(bytes);
+  const json = first === 0x7b /* { */ || first === 0x5b; /* [ */
+  return !json && !isGzip(bytes) && looksLikeMail(bytes) ? MAX_MAIL_BYTES : MAX_INPUT_BYTES;
+}
 
 export async function extractReport(
   bytes: Uint8Array,
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {
-  const maxInput = options.maxInputBytes ?? MAX_INPUT_BYTES;
+  const maxInput = options.maxInputBytes ?? inputCap(bytes);
   const maxInflated = options.maxInflatedBytes ?? MAX_INFLATED_BYTES;
   if (bytes.length === 0) return fail(diag("input.empty", "The input has no bytes"));
   if (bytes.length > maxInput) {
@@ -78,6 +92,9 @@ export async function extractReport(
     const inflated = inflate(content, maxInflated, "The report part");
     if (!inflated.ok) return { ok: false, diagnostics: [...diagnostics, inflated.diagnostic] };
     content = inflated.bytes;
+  } else if (content.length > maxInflated) {
+    const d = diag("input.too-large", `The report part is over the ${mib(maxInflated)} limit`);
+    return { ok: false, diagnostics: [...diagnostics, d] };
   }
   return {
     ok: true,

@@ -6,12 +6,7 @@
 // answer 5xx / tempfail and the sender retries: nothing is lost.
 
 import { gunzipSync } from "node:zlib";
-import {
-  extractReport,
-  isGzip,
-  MAX_INFLATED_BYTES,
-  MAX_INPUT_BYTES,
-} from "../adapters/report-source.ts";
+import { extractReport, inputCap, isGzip, MAX_INFLATED_BYTES } from "../adapters/report-source.ts";
 import type { Diagnostic } from "../core/diagnostic.ts";
 import { parseTlsrptReport, reportKey, type TlsrptReport } from "../core/tlsrpt-report.ts";
 import { dkimRecord, signedByReporter } from "./dkim-record.ts";
@@ -59,7 +54,8 @@ export async function ingestReport(
     const same = await store.findByContent(contentSha256);
     if (same !== null) return { status: "duplicate", ...same };
     // Input over the cap (an intake that read past it) keeps its first bytes, flagged.
-    const truncated = input.bytes.length > MAX_INPUT_BYTES;
+    const cap = inputCap(input.bytes);
+    const truncated = input.bytes.length > cap;
     const quarantineId = await store.quarantine({
       receivedAt,
       channel: input.channel,
@@ -68,7 +64,7 @@ export async function ingestReport(
       reason: verdict.reason,
       diagnostics: verdict.diagnostics,
       contentSha256,
-      raw: compressRaw(truncated ? input.bytes.subarray(0, MAX_INPUT_BYTES) : input.bytes),
+      raw: compressRaw(truncated ? input.bytes.subarray(0, cap) : input.bytes),
       rawTruncated: truncated,
     });
     return { status: "quarantined", quarantineId, code: verdict.code, reason: verdict.reason };

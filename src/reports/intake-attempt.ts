@@ -10,11 +10,8 @@ import type { IngestInput, IngestOptions, IngestOutcome, ReportChannel } from ".
 /** The store an intake feeds (through `ingestReport`, never directly). */
 export type IntakeStore = ReportStore;
 
-/**
- * The largest e-mail an intake reads: a 10 MiB report, base64-encoded
- * (4/3), plus room for the wrapper's headers and text part.
- */
-export const MAX_MAIL_BYTES = Math.ceil((10 * 1024 * 1024 * 4) / 3) + 1024 * 1024;
+/** The largest e-mail an intake reads; extractReport applies the same cap to mail. */
+export { MAX_MAIL_BYTES } from "../adapters/report-source.ts";
 
 export type Attempt =
   | { ok: true; outcome: IngestOutcome }

@@ -407,3 +407,21 @@ test("RPT-RCV-03 a gzip bomb followed by a line end is still a bomb", async () =
   });
   assert.equal(errorCode(r), "input.gzip.too-large");
 });
+
+test("RPT-RCV-03 a 9 MiB report mailed in base64 (12 MiB of mail) is read; a part over 10 MiB is not", async () => {
+  // The mail cap is the report cap in base64 plus a wrapper, so the largest
+  // report a sender may POST can also be mailed.
+  const padded = (n: number) => {
+    const r = JSON.parse(REPORT);
+    r.pad = "p".repeat(n);
+    return enc(JSON.stringify(r));
+  };
+  const part = "Content-Type: application/tlsrpt+json\r\nContent-Transfer-Encoding: base64\r\n";
+  const fits = mail(part, b64(padded(9 * 1024 * 1024)));
+  assert.ok(fits.length > 12 * 1024 * 1024, `mail is ${fits.length} bytes`);
+  const got = ok(await extractReport(fits));
+  assert.equal(got.source, "mail");
+  assert.equal(JSON.parse(got.json).pad.length, 9 * 1024 * 1024);
+  const over = mail(part, b64(padded(10 * 1024 * 1024)));
+  assert.equal(errorCode(await extractReport(over)), "input.too-large");
+});
