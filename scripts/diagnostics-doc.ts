@@ -18,6 +18,8 @@ const AREAS: [prefix: string, heading: string][] = [
   ["mx.", "`check`: MX hosts against the policy, STARTTLS and certificates"],
   ["dane.", "`check`: DANE (TLSA)"],
   ["check.", "`check`: the run itself"],
+  ["generate.", "`generate`: the policy and its records"],
+  ["rollout.", "`rollout`: pre-flight and publishing"],
 ];
 
 export function renderCatalogue(): string {

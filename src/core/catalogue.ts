@@ -5,6 +5,7 @@
 import { checkCodes } from "./catalogue/check.ts";
 import { inputCodes } from "./catalogue/input.ts";
 import { policyCodes } from "./catalogue/policy.ts";
+import { publishCodes } from "./catalogue/publish.ts";
 import { reportCodes } from "./catalogue/report.ts";
 import { stsRecordCodes } from "./catalogue/sts-record.ts";
 import { tlsrptRecordCodes } from "./catalogue/tlsrpt-record.ts";
@@ -17,6 +18,7 @@ export const catalogue = {
   ...reportCodes,
   ...inputCodes,
   ...checkCodes,
+  ...publishCodes,
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof catalogue;
