@@ -45,6 +45,12 @@ export interface CheckRun {
   policyId: string | null;
   findings: { code: string; severity: Severity; message: string; subject?: string }[];
   certificates: CertificateExpiry[];
+  /**
+   * Added by src/monitor: a hash of the served policy's meaning (mode,
+   * max_age, mx patterns), null when no valid policy was fetched. Two runs
+   * with the same id and different hashes are what id-out-of-step looks for.
+   */
+  policyHash?: string | null;
 }
 
 export interface MonitorView {

@@ -1,0 +1,194 @@
+// The monitor's own connection to the report store's database (the same --db
+// value): a SQLite file (node:sqlite, WAL, so the report writer and the
+// monitor share it) or a postgres:// URL (optional ?schema=NAME). It speaks
+// the report store's SqlRunner shape, so the queries are written once for both.
+
+import { resolve } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { Pool, type PoolClient } from "pg";
+import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "../reports/sql.ts";
+import { migrationStep, newerSchemaError, SCHEMA_VERSION, VERSION_TABLE } from "./schema.ts";
+
+export interface MonitorDb extends SqlRunner {
+  /** Runs `work` all or nothing. Callers never run two at once on one MonitorDb. */
+  transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The database could not be opened or prepared; the message names it and what to check. */
+export class MonitorDbError extends Error {
+  override readonly name = "MonitorDbError";
+}
+
+const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openMonitorDb(db: string): Promise<MonitorDb> {
+  if (POSTGRES_URL.test(db)) return openPostgres(db);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(db)) {
+    throw new MonitorDbError("--db must be a SQLite file path or a postgres:// URL");
+  }
+  return openSqlite(resolve(db));
+}
+
+function openSqlite(target: string): MonitorDb {
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(target, { timeout: 10_000 });
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+  } catch (error) {
+    throw new MonitorDbError(`cannot open SQLite database ${target}: ${reason(error)}`, {
+      cause: error,
+    });
+  }
+  const cache = new Map<string, StatementSync>();
+  const statement = (sql: string) => {
+    let s = cache.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      s.setReadBigInts(true);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+  const runner: SqlRunner = {
+    dialect: "sqlite",
+    all: async (sql, params = []) => statement(sql).all(...(params as SqlValue[])) as Row[],
+    run: async (sql, params = []) => Number(statement(sql).run(...(params as SqlValue[])).changes),
+  };
+  try {
+    // IMMEDIATE takes the write lock first: two processes migrate one after the other.
+    db.exec("BEGIN IMMEDIATE");
+    db.exec(VERSION_TABLE);
+    const version = Number(
+      db.prepare("SELECT version FROM mtasts_monitor_schema WHERE id = 1").get()?.version ?? 0,
+    );
+    if (version > SCHEMA_VERSION) throw newerSchemaError(version);
+    for (let step = version; step < SCHEMA_VERSION; step++) {
+      for (const sql of migrationStep("sqlite", step)) db.exec(sql);
+    }
+    db.prepare(
+      `INSERT INTO mtasts_monitor_schema (id, version) VALUES (1, ?)
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+    ).run(Math.max(version, SCHEMA_VERSION));
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    db.close();
+    throw new MonitorDbError(`cannot prepare the monitor tables in ${target}: ${reason(error)}`, {
+      cause: error,
+    });
+  }
+  return {
+    ...runner,
+    transaction: async (work) => {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const out = await work(runner);
+        db.exec("COMMIT");
+        return out;
+      } catch (error) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
+    },
+    close: async () => {
+      if (db.isOpen) db.close();
+    },
+  };
+}
+
+function param(v: SqlValue): unknown {
+  if (typeof v === "bigint") return v.toString();
+  return v;
+}
+
+function pgRunner(q: Pool | PoolClient): SqlRunner {
+  return {
+    dialect: "postgres",
+    all: async (sql, params = []) =>
+      (await q.query<Row>(numberPlaceholders(sql), params.map(param))).rows,
+    run: async (sql, params = []) =>
+      (await q.query(numberPlaceholders(sql), params.map(param))).rowCount ?? 0,
+  };
+}
+
+async function openPostgres(url: string): Promise<MonitorDb> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new MonitorDbError("the PostgreSQL URL is not a valid URL");
+  }
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  if (schema !== null && !SCHEMA_NAME.test(schema)) {
+    throw new MonitorDbError(`schema ${JSON.stringify(schema)} is not a plain lowercase name`);
+  }
+  const shown = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  const pool = new Pool({
+    connectionString: parsed.toString(),
+    connectionTimeoutMillis: 10_000,
+    max: 4,
+    ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+  });
+  pool.on("error", () => {});
+  let client: PoolClient | undefined;
+  try {
+    client = await pool.connect();
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [
+      `mtasts-monitor:${schema ?? ""}`,
+    ]);
+    if (schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.query(VERSION_TABLE);
+    const { rows } = await client.query("SELECT version FROM mtasts_monitor_schema WHERE id = 1");
+    const version = Number(rows[0]?.version ?? 0);
+    if (version > SCHEMA_VERSION) throw newerSchemaError(version);
+    for (let step = version; step < SCHEMA_VERSION; step++) {
+      for (const sql of migrationStep("postgres", step)) await client.query(sql);
+    }
+    await client.query(
+      `INSERT INTO mtasts_monitor_schema (id, version) VALUES (1, $1)
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+      [Math.max(version, SCHEMA_VERSION)],
+    );
+    await client.query("COMMIT");
+    client.release();
+  } catch (error) {
+    await client?.query("ROLLBACK").catch(() => {});
+    client?.release(true);
+    await pool.end().catch(() => {});
+    throw new MonitorDbError(
+      `cannot prepare the monitor tables in PostgreSQL at ${shown}: ${reason(error)}; check that the server runs and the user may create tables`,
+      { cause: error },
+    );
+  }
+  return {
+    ...pgRunner(pool),
+    transaction: async (work) => {
+      const c = await pool.connect();
+      try {
+        await c.query("BEGIN");
+        const out = await work(pgRunner(c));
+        await c.query("COMMIT");
+        c.release();
+        return out;
+      } catch (error) {
+        await c.query("ROLLBACK").catch(() => {});
+        c.release(true);
+        throw error;
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+function reason(error: unknown): string {
+  if (error instanceof AggregateError && error.message === "") {
+    return error.errors.map((e) => (e instanceof Error ? e.message : String(e))).join("; ");
+  }
+  return error instanceof Error ? error.message : String(error);
+}
