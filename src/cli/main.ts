@@ -29,6 +29,8 @@ Usage:
                                              survey many domains for MTA-STS and TLS-RPT
   mtasts scan diff OLD NEW                   what changed between two scans
   mtasts validate <kind> [options] <input>   check one artefact against the RFCs
+  mtasts generate <domain> [options]         the policy file and DNS records to publish
+  mtasts rollout <domain> --to MODE          move to testing/enforce/none safely
   mtasts resolver [-c FILE]                  Postfix MTA-STS policy daemon (socketmap)
   mtasts resolver query <domain>             ask a running resolver
   mtasts reports <command> [--db D]          TLS-RPT report store: ingest, summary, list,
@@ -75,6 +77,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   if (command === "scan") return (await import("./scan.ts")).runScan(rest, io);
   if (command === "resolver") return (await import("./resolver.ts")).runResolver(rest, io);
   if (command === "reports") return (await import("./reports.ts")).runReports(rest, io);
+  if (command === "generate") return (await import("./generate.ts")).runGenerate(rest, io);
+  if (command === "rollout") return (await import("./rollout.ts")).runRollout(rest, io);
   return usage(io, `unknown command ${JSON.stringify(command)}`, MAIN_HELP);
 }
 
