@@ -33,6 +33,7 @@ Usage:
   mtasts rollout <domain> --to MODE          move to testing/enforce/none safely
   mtasts resolver [-c FILE]                  Postfix MTA-STS policy daemon (socketmap)
   mtasts resolver query <domain>             ask a running resolver
+  mtasts host [-c FILE]                      HTTPS policy host for many domains (mta-sts.<domain>)
   mtasts reports <command> [--db D]          TLS-RPT report store: ingest, summary, list,
                                              show, prune, quarantine
   mtasts --help | -h                         this help
@@ -76,6 +77,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   if (command === "check") return (await import("./check.ts")).runCheck(rest, io);
   if (command === "scan") return (await import("./scan.ts")).runScan(rest, io);
   if (command === "resolver") return (await import("./resolver.ts")).runResolver(rest, io);
+  if (command === "host") return (await import("./host.ts")).runHost(rest, io);
   if (command === "reports") return (await import("./reports.ts")).runReports(rest, io);
   if (command === "generate") return (await import("./generate.ts")).runGenerate(rest, io);
   if (command === "rollout") return (await import("./rollout.ts")).runRollout(rest, io);

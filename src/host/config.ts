@@ -1,0 +1,305 @@
+// host.yml → HostConfig. An unknown key or a bad value is an error naming the
+// key path, the value and what is accepted (ConfigError, as for the
+// resolver), so a typo cannot silently fall back to a default. Relative file
+// names are taken from the config file's directory.
+
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, resolve } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { parseServerAddress } from "../adapters/dns.ts";
+import { ipFamily } from "../adapters/ip.ts";
+import { policyDomain } from "../core/names.ts";
+import { ConfigError } from "../resolver/config.ts";
+import { ConfigReader, type Obj, type Path } from "./config-reader.ts";
+import { DEFAULT_CACHE_MAX_AGE } from "./replies.ts";
+import type { CertFiles, DomainConfig, HostConfig, ListenAddress } from "./types.ts";
+
+export { ConfigError };
+
+const TOP_KEYS = [
+  "listen",
+  "http_listen",
+  "policies",
+  "certificate",
+  "domains",
+  "cache_max_age",
+  "reload",
+  "id_check",
+  "dns",
+  "limits",
+  "workers",
+  "log",
+] as const;
+const LIMIT_KEYS = [
+  "max_header_bytes",
+  "headers_timeout",
+  "request_timeout",
+  "keep_alive_timeout",
+  "handshake_timeout",
+  "max_connections",
+  "shutdown_timeout",
+] as const;
+const TIMER_MAX_S = 2_147_483;
+
+export function defaultHostConfig(): HostConfig {
+  return {
+    listen: [{ host: "0.0.0.0", port: 443 }],
+    httpListen: [],
+    policies: null,
+    domains: new Map(),
+    certificate: null,
+    cacheMaxAge: DEFAULT_CACHE_MAX_AGE,
+    reload: { debounceMs: 200, rescanMs: 60_000 },
+    idCheck: { enabled: true, delayMs: 60_000, intervalMs: 3_600_000 },
+    dnsServers: null,
+    limits: {
+      maxHeaderBytes: 8192,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 15_000,
+      keepAliveTimeoutMs: 5_000,
+      handshakeTimeoutMs: 10_000,
+      maxConnections: 10_000,
+      shutdownTimeoutMs: 10_000,
+    },
+    workers: 1,
+    log: { level: "info", format: "text", access: false },
+  };
+}
+
+/** The quick mode: `--policies DIR --listen HOST:PORT --cert FILE --key FILE`. */
+export function quickHostConfig(options: {
+  policies: string;
+  listen: string;
+  cert: string;
+  key: string;
+  httpListen?: string | undefined;
+}): HostConfig {
+  const reader = new ConfigReader();
+  const config = defaultHostConfig();
+  config.policies = resolve(options.policies);
+  config.certificate = { cert: resolve(options.cert), key: resolve(options.key) };
+  config.listen = [listenAddress(reader, options.listen, ["--listen"])];
+  if (options.httpListen !== undefined)
+    config.httpListen = [listenAddress(reader, options.httpListen, ["--http-listen"])];
+  if (reader.problems.length > 0) throw new ConfigError("command line", reader.problems);
+  return config;
+}
+
+/** One HOST:PORT from a command-line flag; throws ConfigError naming the flag. */
+export function listenFlag(text: string, flag: string): ListenAddress {
+  const reader = new ConfigReader();
+  const at = listenAddress(reader, text, [flag]);
+  if (reader.problems.length > 0) throw new ConfigError("command line", reader.problems);
+  return at;
+}
+
+export function loadHostConfig(path: string): HostConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError(path, [
+      { path: "", value: path, accepted: "a readable file", text: `cannot read it: ${why}` },
+    ]);
+  }
+  return parseHostConfig(text, path);
+}
+
+export function parseHostConfig(text: string, file = "<config>"): HostConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, logLevel: "error" });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({
+        path: "",
+        value: undefined,
+        accepted: "valid YAML",
+        ...(e.linePos ? { line: e.linePos[0].line } : {}),
+        text: `YAML syntax error: ${e.message.split("\n", 1)[0]}`,
+      })),
+    );
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError(file, [
+      { path: "", value: undefined, accepted: "valid YAML", text: `YAML error: ${String(err)}` },
+    ]);
+  }
+  const reader = new ConfigReader(doc, lines);
+  const base = file.startsWith("<") ? process.cwd() : dirname(resolve(file));
+  const config = readTop(reader, data, (p) => resolve(base, p));
+  if (reader.problems.length > 0) throw new ConfigError(file, reader.problems);
+  return config;
+}
+
+function readTop(r: ConfigReader, data: unknown, abs: (p: string) => string): HostConfig {
+  const c = defaultHostConfig();
+  const top = r.section(data, [], TOP_KEYS);
+  if (!top) return c;
+  const listen = r.strings(top, "listen", [], "HOST:PORT");
+  if (listen.length > 0) c.listen = listen.map((l) => listenAddress(r, l.value, l.at));
+  c.httpListen = r
+    .strings(top, "http_listen", [], "HOST:PORT")
+    .map((l) => listenAddress(r, l.value, l.at));
+  const policies = r.string(top, "policies", [], "a directory of <domain>.txt policy files");
+  c.policies = policies === null ? null : abs(policies);
+  c.certificate = certFiles(r, top.certificate, ["certificate"], abs, true);
+  c.domains = domains(r, top.domains, abs);
+  if (c.policies === null && c.domains.size === 0)
+    r.problem(
+      ["policies"],
+      undefined,
+      "a directory of <domain>.txt files",
+      "no policies: set policies or domains",
+    );
+  c.cacheMaxAge = r.number(top, "cache_max_age", [], DEFAULT_CACHE_MAX_AGE, 0, 86_400, true);
+  const reload = r.section(top.reload, ["reload"], ["debounce", "rescan"]) ?? {};
+  c.reload = {
+    debounceMs: r.seconds(reload, "debounce", ["reload"], 0.2, 0, 60),
+    rescanMs: r.seconds(reload, "rescan", ["reload"], 60, 1, TIMER_MAX_S),
+  };
+  const idc = r.section(top.id_check, ["id_check"], ["enabled", "delay", "interval"]) ?? {};
+  c.idCheck = {
+    enabled: r.bool(idc, "enabled", ["id_check"], true),
+    delayMs: r.seconds(idc, "delay", ["id_check"], 60, 0, TIMER_MAX_S),
+    intervalMs: r.seconds(idc, "interval", ["id_check"], 3600, 1, TIMER_MAX_S),
+  };
+  const dns = r.section(top.dns, ["dns"], ["servers"]) ?? {};
+  const servers = r.strings(dns, "servers", ["dns"], "an IP address, IP:PORT or [IPv6]:PORT");
+  if (servers.length > 0) {
+    c.dnsServers = [];
+    for (const s of servers) {
+      const address = parseServerAddress(s.value);
+      if (address) c.dnsServers.push(address);
+      else r.problem(s.at, s.value, "an IP address, IP:PORT or [IPv6]:PORT");
+    }
+  }
+  const lim = r.section(top.limits, ["limits"], LIMIT_KEYS) ?? {};
+  const L = ["limits"];
+  const d = c.limits;
+  c.limits = {
+    maxHeaderBytes: r.number(lim, "max_header_bytes", L, d.maxHeaderBytes, 1024, 65_536, true),
+    headersTimeoutMs: r.seconds(lim, "headers_timeout", L, d.headersTimeoutMs / 1000, 0.01, 3600),
+    requestTimeoutMs: r.seconds(lim, "request_timeout", L, d.requestTimeoutMs / 1000, 0.01, 3600),
+    keepAliveTimeoutMs: r.seconds(
+      lim,
+      "keep_alive_timeout",
+      L,
+      d.keepAliveTimeoutMs / 1000,
+      0,
+      3600,
+    ),
+    handshakeTimeoutMs: r.seconds(
+      lim,
+      "handshake_timeout",
+      L,
+      d.handshakeTimeoutMs / 1000,
+      0.01,
+      3600,
+    ),
+    maxConnections: r.number(lim, "max_connections", L, d.maxConnections, 1, 1_000_000, true),
+    shutdownTimeoutMs: r.seconds(lim, "shutdown_timeout", L, d.shutdownTimeoutMs / 1000, 0, 3600),
+  };
+  if (c.limits.requestTimeoutMs < c.limits.headersTimeoutMs)
+    r.problem(
+      ["limits", "request_timeout"],
+      c.limits.requestTimeoutMs / 1000,
+      `a number of seconds >= limits.headers_timeout (${c.limits.headersTimeoutMs / 1000})`,
+    );
+  c.workers = workers(r, top.workers);
+  const log = r.section(top.log, ["log"], ["level", "format", "access"]) ?? {};
+  c.log = {
+    level: r.choice(log, "level", ["log"], "info", ["debug", "info", "warn", "error"] as const),
+    format: r.choice(log, "format", ["log"], "text", ["text", "json"] as const),
+    access: r.bool(log, "access", ["log"], false),
+  };
+  return c;
+}
+
+function domains(
+  r: ConfigReader,
+  value: unknown,
+  abs: (p: string) => string,
+): Map<string, DomainConfig> {
+  const out = new Map<string, DomainConfig>();
+  const o = r.section(value, ["domains"], null);
+  if (!o) return out;
+  for (const [name, spec] of Object.entries(o)) {
+    const at: Path = ["domains", name];
+    const domain = policyDomain(name);
+    if (domain === null) {
+      r.problem(at, name, "a domain name (the Policy Domain, without mta-sts.)");
+      continue;
+    }
+    if (domain.startsWith("mta-sts."))
+      r.problem(
+        at,
+        name,
+        "the Policy Domain itself",
+        "name the domain, not its policy host (drop mta-sts.)",
+      );
+    const s = r.section(spec, at, ["policy", "cert", "key"]);
+    if (!s) continue;
+    const d: DomainConfig = {};
+    const policy = r.string(s, "policy", at, "a policy file path");
+    if (policy !== null) d.policy = abs(policy);
+    const cert = certFiles(r, s, at, abs, false);
+    if (cert) d.certificate = cert;
+    out.set(domain, d);
+  }
+  return out;
+}
+
+function certFiles(
+  r: ConfigReader,
+  value: unknown,
+  at: Path,
+  abs: (p: string) => string,
+  section: boolean,
+): CertFiles | null {
+  const o = section ? r.section(value, at, ["cert", "key"]) : (value as Obj);
+  if (!o) return null;
+  const cert = r.string(o, "cert", at, "a PEM certificate chain file (leaf first)");
+  const key = r.string(o, "key", at, "a PEM private key file");
+  if ((cert === null) !== (key === null)) {
+    const missing = cert === null ? "cert" : "key";
+    r.problem([...at, missing], undefined, "a PEM file path", "cert and key go together");
+    return null;
+  }
+  return cert !== null && key !== null ? { cert: abs(cert), key: abs(key) } : null;
+}
+
+function workers(r: ConfigReader, value: unknown): number {
+  if (value === undefined || value === null) return 1;
+  if (value === "auto") return availableParallelism();
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 256)
+    return value;
+  r.problem(
+    ["workers"],
+    value,
+    `an integer from 1 to 256, or auto (${availableParallelism()} here)`,
+  );
+  return 1;
+}
+
+/** `HOST:PORT`, `[V6]:PORT` or `:PORT` (every IPv4 address); port 0 picks a free one. */
+export function listenAddress(r: ConfigReader, text: string, at: Path): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : -1;
+  const host = m ? (m[1] ?? (m[2] === "" ? "0.0.0.0" : m[2])) : undefined;
+  const okHost =
+    host !== undefined &&
+    (m?.[1] !== undefined
+      ? ipFamily(host) === 6
+      : ipFamily(host) === 4 || /^[a-z0-9.-]+$/i.test(host));
+  if (!m || port > 65535 || !okHost || host === undefined) {
+    r.problem(at, text, "HOST:PORT, [IPv6]:PORT or :PORT (e.g. 0.0.0.0:443)");
+    return { host: "0.0.0.0", port: 443 };
+  }
+  return { host, port };
+}

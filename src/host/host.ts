@@ -1,0 +1,191 @@
+// createHost(config, deps): the policy store, the certificate store, the
+// HTTPS listeners, the optional port-80 challenge listeners and the id watch,
+// wired together; `close()` drains in-flight requests and resolves when every
+// socket is gone.
+
+import type { Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createResolver, systemServers } from "../adapters/dns.ts";
+import { createLogger } from "../resolver/log.ts";
+import { withAlpnChallenges } from "./alpn-challenge.ts";
+import { createCertificateStore } from "./certificates.ts";
+import { createChallengeServer } from "./challenge-server.ts";
+import { createHttpsServer } from "./https-server.ts";
+import { createIdWatch, type IdWatch } from "./id-watch.ts";
+import { createPolicyStore, type LoadProblem, type PolicyStore } from "./policies.ts";
+import type { HostConfig, HostDeps, HostMetrics, ListenAddress } from "./types.ts";
+
+export interface PolicyHost {
+  /** Binds every listener; rejects when one cannot be bound. */
+  listen(): Promise<void>;
+  /** Bound addresses (port 0 in the config becomes the real port). */
+  addresses(): { https: ListenAddress[]; http: ListenAddress[] };
+  /** Re-reads policies and certificates now (SIGHUP). */
+  reload(): Promise<{ policies: LoadProblem[]; certificates: string[] }>;
+  /** Problems of the first load (invalid policies are not fatal). */
+  readonly problems: LoadProblem[];
+  readonly policies: PolicyStore;
+  readonly idWatch: IdWatch | null;
+  readonly metrics: HostMetrics;
+  close(): Promise<void>;
+}
+
+/** Thrown when the host cannot start: a certificate that does not load. */
+export class HostStartError extends Error {
+  override name = "HostStartError";
+}
+
+export async function createHost(config: HostConfig, deps: HostDeps = {}): Promise<PolicyHost> {
+  const log = deps.log ?? createLogger(config.log);
+  const now = deps.now ?? Date.now;
+  const metrics: HostMetrics = {
+    requests: 0,
+    policyReplies: 0,
+    notFound: 0,
+    misdirected: 0,
+    rejected: 0,
+    tlsErrors: 0,
+    reloads: 0,
+    challenges: 0,
+  };
+  const files = new Map<string, string>();
+  const perName = new Map<string, { cert: string; key: string }>();
+  for (const [domain, d] of config.domains) {
+    if (d.policy) files.set(domain, d.policy);
+    else if (config.policies === null)
+      throw new HostStartError(
+        `domains.${domain} has no policy file and there is no policies directory`,
+      );
+    if (d.certificate) perName.set(`mta-sts.${domain}`, d.certificate);
+  }
+  const policies = createPolicyStore(
+    { dir: config.policies, files, cacheMaxAge: config.cacheMaxAge },
+    log,
+  );
+  const certificates = createCertificateStore({
+    defaultPair: config.certificate,
+    perName,
+    source: deps.certificates,
+    log,
+  });
+  const certProblems = await certificates.reload();
+  if (certProblems.length > 0) throw new HostStartError(certProblems.join("\n"));
+  if (!config.certificate && perName.size === 0 && !deps.certificates)
+    throw new HostStartError(
+      "no certificate: give a default certificate, per-domain ones, or a certificate source",
+    );
+
+  let idWatch: IdWatch | null = null;
+  if (config.idCheck.enabled) {
+    const resolver =
+      deps.resolver ??
+      createResolver({
+        servers: config.dnsServers ?? systemServers(),
+        timeoutMs: 3000,
+        attempts: 2,
+      });
+    idWatch = createIdWatch({
+      resolver,
+      log,
+      now,
+      delayMs: config.idCheck.delayMs,
+      intervalMs: config.idCheck.intervalMs,
+    });
+    const watch = idWatch;
+    policies.onChange((c) => watch.changed(c));
+  }
+  const problems = await policies.reload();
+  if (policies.domains().length === 0)
+    log.warn("no valid policy loaded: every request will get 404", {
+      dir: config.policies ?? undefined,
+    });
+
+  let closing = false;
+  const timers: NodeJS.Timeout[] = [];
+  const https = config.listen.map(() =>
+    createHttpsServer({
+      limits: config.limits,
+      certificates,
+      table: () => policies.table,
+      metrics,
+      log,
+      access: config.log.access,
+      closing: () => closing,
+    }),
+  );
+  const responder = deps.challenges;
+  const fronts = responder
+    ? https.map((s) => withAlpnChallenges(s, responder, config.limits, log))
+    : https;
+  const http: HttpServer[] = config.httpListen.map(() =>
+    createChallengeServer({ responder: deps.challenges, limits: config.limits, metrics, log }),
+  );
+  const bound = { https: [] as ListenAddress[], http: [] as ListenAddress[] };
+
+  const listenOne = (server: HttpServer | import("node:net").Server, at: ListenAddress) =>
+    new Promise<ListenAddress>((resolve, reject) => {
+      server.once("error", reject);
+      const shared = deps.reusePort ? { reusePort: true, exclusive: true } : {};
+      server.listen({ host: at.host, port: at.port, ...shared }, () => {
+        server.off("error", reject);
+        const a = server.address() as AddressInfo;
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+
+  async function reload() {
+    metrics.reloads++;
+    const [p, c] = await Promise.all([policies.reload(), certificates.reload()]);
+    return { policies: p, certificates: c };
+  }
+
+  return {
+    problems,
+    policies,
+    idWatch,
+    metrics,
+    async listen() {
+      for (const [i, s] of fronts.entries())
+        bound.https.push(await listenOne(s, config.listen[i] as ListenAddress));
+      for (const [i, s] of http.entries())
+        bound.http.push(await listenOne(s, config.httpListen[i] as ListenAddress));
+      policies.watch(config.reload);
+      const t = setInterval(() => void certificates.reload(), config.reload.rescanMs);
+      t.unref();
+      timers.push(t);
+      log.info("policy host listening", {
+        https: bound.https.map(show).join(","),
+        http: bound.http.map(show).join(",") || undefined,
+        domains: policies.domains().length,
+      });
+    },
+    addresses: () => bound,
+    reload,
+    async close() {
+      closing = true;
+      policies.close();
+      idWatch?.close();
+      for (const t of timers) clearInterval(t);
+      // The listening sockets stop accepting; each close callback fires once
+      // the connections it accepted are gone.
+      const done = Promise.all(
+        [...fronts, ...http].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
+      for (const s of [...https, ...http]) s.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          for (const s of [...https, ...http]) s.closeAllConnections();
+          resolve();
+        }, config.limits.shutdownTimeoutMs);
+      });
+      await Promise.race([done, late]);
+      clearTimeout(timer);
+      certificates.close();
+    },
+  };
+}
+
+function show(a: ListenAddress): string {
+  return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}

@@ -1,0 +1,283 @@
+// The served policies: read from a directory of `<domain>.txt` files and from
+// files the config lists, each checked with core's parsePolicy. A file that
+// does not parse is never served: its domain keeps the last good version
+// (what an operator mid-edit wants) or, with none, answers 404; the error
+// names the file and line, and every other domain keeps serving.
+//
+// Requests read `table`, a Map swapped whole after each reload, so a request
+// sees either the old or the new set, never half of one, and no connection
+// is touched by a reload.
+
+import { type FSWatcher, type Stats, watch } from "node:fs";
+import { open, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { policyDomain } from "../core/names.ts";
+import { MAX_POLICY_BYTES, parsePolicy } from "../core/policy.ts";
+import type { Logger } from "../resolver/log.ts";
+import { policyReply, type Reply } from "./replies.ts";
+import type { PolicyTable } from "./route.ts";
+
+export interface PolicySource {
+  /** Directory of `<domain>.txt` files, or null. */
+  dir: string | null;
+  /** Explicit domain → file; wins over the directory. */
+  files: ReadonlyMap<string, string>;
+  cacheMaxAge: number;
+}
+
+export interface PolicyChange {
+  domain: string;
+  previous: Uint8Array | null;
+  next: Uint8Array | null;
+}
+
+export interface LoadProblem {
+  file: string;
+  domain: string;
+  line: number | undefined;
+  message: string;
+}
+
+interface Served {
+  file: string;
+  bytes: Buffer;
+  reply: Reply;
+  /** Stat signature of the file when `bytes` were read (skip unchanged files). */
+  seen: string;
+}
+
+export interface PolicyStore {
+  readonly table: PolicyTable;
+  /** The policy bytes served for a domain, or undefined. */
+  bytes(domain: string): Uint8Array | undefined;
+  domains(): string[];
+  /** Re-reads every file whose size/mtime changed; resolves with this pass's problems. */
+  reload(): Promise<LoadProblem[]>;
+  onChange(listener: (change: PolicyChange) => void): void;
+  /** fs.watch with debounce, plus a periodic rescan as a safety net. */
+  watch(options: { debounceMs: number; rescanMs: number }): void;
+  close(): void;
+}
+
+export function createPolicyStore(source: PolicySource, log: Logger): PolicyStore {
+  const served = new Map<string, Served>();
+  /** Files that failed, by path, with the signature that failed (logged once per version). */
+  const failed = new Map<string, string>();
+  const failedProblems = new Map<string, LoadProblem[]>();
+  const listeners: ((c: PolicyChange) => void)[] = [];
+  let table: Map<string, Reply> = new Map();
+  let running: Promise<LoadProblem[]> | null = null;
+  let again = false;
+  const watchers: FSWatcher[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  let debounce: NodeJS.Timeout | undefined;
+
+  async function wanted(): Promise<Map<string, string>> {
+    const files = new Map<string, string>();
+    if (source.dir !== null) {
+      let names: string[] = [];
+      try {
+        names = await readdir(source.dir);
+      } catch (err) {
+        log.error("cannot read the policy directory", { dir: source.dir, error: code(err) });
+        // Keep serving what we have: a directory that vanished for a moment
+        // (remount, rename) must not take every domain down.
+        for (const [domain, s] of served) files.set(domain, s.file);
+      }
+      for (const name of names) {
+        if (!name.endsWith(".txt") || name.startsWith(".")) continue;
+        const domain = policyDomain(name.slice(0, -4));
+        if (domain === null || domain !== name.slice(0, -4).toLowerCase()) {
+          log.warn("ignoring a policy file whose name is not <domain>.txt", {
+            file: join(source.dir, name),
+          });
+          continue;
+        }
+        files.set(domain, join(source.dir, name));
+      }
+    }
+    for (const [domain, file] of source.files) files.set(domain, file);
+    return files;
+  }
+
+  async function pass(): Promise<LoadProblem[]> {
+    const problems: LoadProblem[] = [];
+    const files = await wanted();
+    const changes: PolicyChange[] = [];
+    for (const [domain, file] of files) {
+      const current = served.get(domain);
+      const got = await readPolicy(file);
+      if ("error" in got) {
+        if (got.missing && !source.files.has(domain)) continue; // deleted between readdir and open
+        problems.push({ file, domain, line: undefined, message: got.error });
+        if (failed.get(file) !== got.error) {
+          failed.set(file, got.error);
+          log.error(
+            current
+              ? "policy file unusable: still serving the last good version"
+              : "policy file unusable: not served",
+            {
+              domain,
+              file,
+              error: got.error,
+            },
+          );
+        }
+        continue;
+      }
+      if (current && current.seen === got.seen && current.file === file) continue;
+      if (failed.get(file) === got.seen) {
+        problems.push(...(failedProblems.get(file) ?? []));
+        continue;
+      }
+      const parsed = parsePolicy(got.bytes);
+      if (!parsed.ok) {
+        const errs = parsed.diagnostics.filter((d) => d.severity === "error");
+        const list = errs.map((d) => ({ file, domain, line: d.at?.line, message: d.message }));
+        failed.set(file, got.seen);
+        failedProblems.set(file, list);
+        problems.push(...list);
+        for (const p of list)
+          log.error(
+            current
+              ? "invalid policy file: still serving the last good version"
+              : "invalid policy file: not served",
+            { domain, file: p.line ? `${file}:${p.line}` : file, error: p.message },
+          );
+        continue;
+      }
+      failed.delete(file);
+      failedProblems.delete(file);
+      if (current?.bytes.equals(got.bytes)) {
+        served.set(domain, { ...current, seen: got.seen, file });
+        continue;
+      }
+      served.set(domain, {
+        file,
+        bytes: got.bytes,
+        reply: policyReply(got.bytes, source.cacheMaxAge),
+        seen: got.seen,
+      });
+      changes.push({ domain, previous: current?.bytes ?? null, next: got.bytes });
+      log.info(current ? "policy reloaded" : "policy loaded", {
+        domain,
+        file,
+        mode: parsed.value.mode,
+      });
+    }
+    for (const [domain, s] of served) {
+      if (files.has(domain)) continue;
+      served.delete(domain);
+      changes.push({ domain, previous: s.bytes, next: null });
+      log.warn(
+        "policy file removed: the domain is no longer served (RFC 8461 §8.3 removes a policy by publishing mode: none first)",
+        {
+          domain,
+          file: s.file,
+        },
+      );
+    }
+    if (changes.length > 0) {
+      const next = new Map<string, Reply>();
+      for (const [domain, s] of served) next.set(`mta-sts.${domain}`, s.reply);
+      table = next;
+      for (const c of changes) for (const l of listeners) l(c);
+    }
+    return problems;
+  }
+  async function reload(): Promise<LoadProblem[]> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let problems: LoadProblem[];
+      do {
+        again = false;
+        problems = await pass();
+      } while (again);
+      return problems;
+    })().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  return {
+    get table() {
+      return table;
+    },
+    bytes: (domain) => served.get(domain)?.bytes,
+    domains: () => [...served.keys()],
+    reload,
+    onChange: (l) => listeners.push(l),
+    watch({ debounceMs, rescanMs }) {
+      const kick = () => {
+        clearTimeout(debounce);
+        debounce = setTimeout(() => void reload(), debounceMs);
+      };
+      const dirs = new Set<string>();
+      if (source.dir !== null) dirs.add(source.dir);
+      for (const f of source.files.values()) dirs.add(join(f, ".."));
+      for (const dir of dirs) {
+        try {
+          const w = watch(dir, { persistent: false }, kick);
+          w.on("error", (err) =>
+            log.warn("watching stopped; the periodic rescan goes on", { dir, error: code(err) }),
+          );
+          watchers.push(w);
+        } catch (err) {
+          log.warn("cannot watch; relying on the periodic rescan", { dir, error: code(err) });
+        }
+      }
+      const t = setInterval(() => void reload(), rescanMs);
+      t.unref();
+      timers.push(t);
+    },
+    close() {
+      clearTimeout(debounce);
+      for (const w of watchers) w.close();
+      for (const t of timers) clearInterval(t);
+    },
+  };
+}
+
+type Read = { bytes: Buffer; seen: string } | { error: string; missing: boolean };
+
+/** Reads at most MAX_POLICY_BYTES + 1 bytes (STS-FETCH-07: a bigger file is refused, not truncated). */
+async function readPolicy(file: string): Promise<Read> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(file, "r");
+    const st = await handle.stat({ bigint: false });
+    if (!st.isFile()) return { error: "not a regular file", missing: false };
+    if (st.size > MAX_POLICY_BYTES)
+      return {
+        error: `${st.size} bytes; a policy must be at most ${MAX_POLICY_BYTES} bytes (STS-FETCH-07: senders refuse larger ones)`,
+        missing: false,
+      };
+    const buf = Buffer.alloc(MAX_POLICY_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > MAX_POLICY_BYTES)
+        return { error: `larger than ${MAX_POLICY_BYTES} bytes`, missing: false };
+    }
+    return { bytes: Buffer.from(buf.subarray(0, n)), seen: signature(st, n) };
+  } catch (err) {
+    const c = code(err);
+    return { error: `cannot read: ${c}`, missing: c === "ENOENT" };
+  } finally {
+    await handle?.close();
+  }
+}
+
+function signature(st: Stats, size: number): string {
+  return `${st.ino}:${st.mtimeMs}:${st.ctimeMs}:${size}`;
+}
+
+function code(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? String(err);
+}
