@@ -21,7 +21,13 @@ export interface Reader {
     item: (v: unknown, p: Path) => T | null,
   ): T[] | null;
   /** "30s", "15m", "6h", "1d" or a number of seconds. */
-  duration(value: unknown, path: Path, fallback: number, minMs: number, prefix?: string): number;
+  duration(
+    value: unknown,
+    path: Path,
+    fallback: number,
+    minMs: number,
+    o?: { prefix?: string; maxMs?: number },
+  ): number;
   number(
     value: unknown,
     path: Path,
@@ -80,16 +86,18 @@ export function reader(): Reader {
       return o;
     },
     list,
-    duration(value, path, fallback, minMs, prefix = "") {
+    duration(value, path, fallback, minMs, o = {}) {
       if (value === undefined) return fallback;
-      const accepted = `${prefix}a duration such as 30s, 15m, 6h or 1d (at least ${minMs / 1000} s, under 24 days)`;
+      const maxMs = o.maxMs ?? TIMER_MAX_MS;
+      const limit = maxMs === TIMER_MAX_MS ? "under 24 days" : `at most ${maxMs / 86_400_000} days`;
+      const accepted = `${o.prefix ?? ""}a duration such as 30s, 15m, 6h or 1d (at least ${minMs / 1000} s, ${limit})`;
       let ms: number | null = null;
       if (typeof value === "number" && Number.isFinite(value)) ms = value * 1000;
       else if (typeof value === "string") {
         const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/.exec(value);
         if (m) ms = Number(m[1]) * (UNITS[m[2] as string] as number);
       }
-      if (ms === null || ms < minMs || ms > TIMER_MAX_MS) {
+      if (ms === null || ms < minMs || ms > maxMs) {
         problem(path, value, accepted);
         return fallback;
       }
@@ -129,9 +137,10 @@ export function reader(): Reader {
   };
 }
 
+/** The first segment is the caller's prefix (e.g. `serve.monitor`), shown as given. */
 function pathText(path: Path): string {
-  let out = "";
-  for (const s of path) {
+  let out = String(path[0] ?? "");
+  for (const s of path.slice(1)) {
     if (typeof s === "number") out += `[${s}]`;
     else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s)) out += out === "" ? s : `.${s}`;
     else out += `[${JSON.stringify(s)}]`;
@@ -143,7 +152,7 @@ function show(value: unknown): string {
   if (typeof value === "string")
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
+  if (Array.isArray(value)) return value.length === 0 ? "[]" : "a list";
   if (typeof value === "object") return "a mapping";
   return String(value);
 }

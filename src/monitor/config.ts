@@ -29,6 +29,8 @@ export interface MailTarget {
     /** Require STARTTLS; when false, the message goes in the clear even if offered. */
     starttls: boolean;
     auth: { user: string; pass: string } | null;
+    /** The name the server's certificate must carry, when `host` is an address or another name. */
+    servername: string | null;
   };
   from: string;
   to: string[];
@@ -81,29 +83,35 @@ export function parseMonitorConfig(
 ): { ok: true; value: MonitorConfig } | { ok: false; errors: string[] } {
   const r = reader();
   const top = r.object(value ?? {}, [path], TOP_KEYS);
-  const domains = r.list(top?.domains, [path, "domains"], "a list of domain names", (v, p) => {
-    const d = typeof v === "string" ? policyDomain(v) : null;
-    if (d === null) r.problem(p, v, "a domain name such as example.com");
-    return d;
-  });
-  if (top !== null && domains !== null) {
-    const seen = new Set<string>();
-    domains.forEach((d, i) => {
-      if (seen.has(d)) r.problem([path, "domains", i], d, "each domain once", "listed twice");
-      seen.add(d);
-    });
-  }
+  const seen = new Set<string>();
+  const domains = r.list(
+    top?.domains ?? [],
+    [path, "domains"],
+    "a list of domain names",
+    (v, p) => {
+      const d = typeof v === "string" ? policyDomain(v) : null;
+      if (d === null) r.problem(p, v, "a domain name such as example.com");
+      else if (seen.has(d)) r.problem(p, v, "each domain once", "listed twice");
+      else {
+        seen.add(d);
+        return d;
+      }
+      return null;
+    },
+  );
   const config: MonitorConfig = {
     domains: domains ?? [],
     intervalMs: r.duration(top?.interval, [path, "interval"], DEFAULTS.intervalMs, 60_000),
     timeoutMs: r.duration(top?.timeout, [path, "timeout"], DEFAULTS.timeoutMs, 1000),
-    historyMs: r.duration(top?.history, [path, "history"], DEFAULTS.historyMs, DAY_MS),
+    historyMs: r.duration(top?.history, [path, "history"], DEFAULTS.historyMs, DAY_MS, {
+      maxMs: 3650 * DAY_MS,
+    }),
     rules: rules(r, top?.rules, [path, "rules"]),
     delivery: delivery(r, top?.delivery, [path, "delivery"]),
     renotifyMs:
       top?.renotify === "never" || top?.renotify === undefined || top.renotify === false
         ? null
-        : r.duration(top.renotify, [path, "renotify"], 0, 60_000, '"never" or '),
+        : r.duration(top.renotify, [path, "renotify"], 0, 60_000, { prefix: '"never" or ' }),
   };
   if (config.timeoutMs >= config.intervalMs) {
     r.problem([path, "timeout"], top?.timeout, "a duration shorter than the interval");
@@ -192,7 +200,11 @@ const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 function mail(r: Reader, value: unknown, path: string[]): MailTarget | null {
   const o = r.object(value, path, ["smtp", "from", "to"]);
   if (o === null) return null;
-  const s = r.object(o.smtp, [...path, "smtp"], ["host", "port", "secure", "starttls", "auth"]);
+  const s = r.object(
+    o.smtp,
+    [...path, "smtp"],
+    ["host", "port", "secure", "starttls", "auth", "servername"],
+  );
   const secure = r.flag(s?.secure, [...path, "smtp", "secure"], false);
   const address = (v: unknown, p: Path) => {
     if (typeof v === "string" && ADDRESS.test(v)) return v;
@@ -226,8 +238,16 @@ function mail(r: Reader, value: unknown, path: string[]): MailTarget | null {
       secure,
       starttls: r.flag(s?.starttls, [...path, "smtp", "starttls"], !secure),
       auth,
+      servername: servername(r, s?.servername, [...path, "smtp", "servername"]),
     },
     from: from ?? "",
     to: to ?? [],
   };
+}
+
+function servername(r: Reader, value: unknown, path: Path): string | null {
+  if (value === undefined) return null;
+  if (typeof value === "string" && /^[a-z0-9.-]{1,253}$/i.test(value)) return value;
+  r.problem(path, value, "a host name, e.g. smtp.example.com");
+  return null;
 }

@@ -26,7 +26,10 @@ export function mailTransport(
     requireTLS: !s.secure && s.starttls,
     ignoreTLS: !s.secure && !s.starttls,
     ...(s.auth === null ? {} : { auth: { user: s.auth.user, pass: s.auth.pass } }),
-    ...(options.ca ? { tls: { ca: options.ca } } : {}),
+    tls: {
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(s.servername === null ? {} : { servername: s.servername }),
+    },
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,

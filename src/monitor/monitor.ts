@@ -159,12 +159,18 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
     tickTimer.unref();
   };
 
+  // Reads need no turn in the chain, only an open database.
+  const read = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (closed) throw new Error("the monitor is stopped");
+    return work();
+  };
+
   return {
     domains: () => config.domains,
-    latestChecks: () => latestRuns(db, config.domains),
-    checkHistory: (domain, limit) => runHistory(db, domain, limit),
-    policyHistory: (domain) => policyChanges(db, domain),
-    alerts: (filter) => listAlerts(db, filter),
+    latestChecks: () => read(() => latestRuns(db, config.domains)),
+    checkHistory: (domain, limit) => read(() => runHistory(db, domain, limit)),
+    policyHistory: (domain) => read(() => policyChanges(db, domain)),
+    alerts: (filter) => read(() => listAlerts(db, filter)),
     snooze: (id, until) => exclusive(() => snoozeAlert(db, id, until)),
     resolve: async (id) => {
       const done = await exclusive(() =>
@@ -196,7 +202,7 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
     },
     evaluate,
     deliver,
-    notifications: (id) => notificationsOf(db, id),
+    notifications: (id) => read(() => notificationsOf(db, id)),
     start: () => {
       if (stopped || tickTimer !== undefined) return;
       arm();
