@@ -20,7 +20,7 @@ import { type AcmeOptions, type ResolvedAcmeOptions, resolveAcmeOptions } from "
 import { orderCertificate } from "./order.ts";
 import { MAX_TIMER_MS, renewalTime, retryDelay } from "./schedule.ts";
 import { openStateDir, type StateDir } from "./state-dir.ts";
-import { routeToCa } from "./transport.ts";
+import { probeCa, routeToCa } from "./transport.ts";
 import type { AcmeManager } from "./types.ts";
 
 export interface NameStatus {
@@ -49,6 +49,7 @@ interface Managed {
   renewAt: number | undefined;
 }
 
+const IP_LIKE = /^[\d.]+$|:/;
 const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
@@ -127,7 +128,11 @@ export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
         }
       } catch (error) {
         if (stopped) return;
-        const failure = attemptError(error, name, options.directoryUrl);
+        const unreachable =
+          error instanceof AcmeError
+            ? undefined
+            : await probeCa(options.directoryUrl, options.requestTimeoutMs);
+        const failure = attemptError(unreachable ?? error, name, options.directoryUrl);
         // A CA that forgot our account (or a network failure mid-registration): register again next time.
         if (failure.problemType === undefined) client = undefined;
         m.failures += 1;
@@ -246,6 +251,8 @@ function checkNames(names: readonly string[]): string[] {
       bad.push(
         `${raw}: a wildcard needs DNS-01, which mtasts does not do (HTTP-01 and TLS-ALPN-01 cannot validate wildcards); list each mta-sts.<domain> name`,
       );
+    else if (IP_LIKE.test(name))
+      bad.push(`${raw}: an IP address; certificates are ordered for host names (mta-sts.<domain>)`);
     else if (!HOSTNAME.test(name))
       bad.push(`${JSON.stringify(raw)}: not a host name (letters, digits, hyphens, dots)`);
     else if (!out.includes(name)) out.push(name);

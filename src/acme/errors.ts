@@ -61,7 +61,7 @@ export function validationError(
   const port = challenge.type === "http-01" ? 80 : 443;
   let what: string;
   let hint: string;
-  switch (short) {
+  switch (category(short, detail)) {
     case "connection":
       what = `${ca} could not reach ${target}`;
       hint = `is port ${port} of ${domain} forwarded to the mtasts host, and is mtasts listening there?`;
@@ -105,6 +105,25 @@ export function validationError(
     problemType: problem?.type,
     detail: problem?.detail,
   });
+}
+
+/**
+ * The problem type, corrected by the detail where CAs differ: pebble, for
+ * one, reports an unresolvable name as `connection` and a refused TLS-ALPN-01
+ * connection as `unauthorized`; the operator's fix follows the detail.
+ */
+function category(short: string, detail: string): string {
+  if (
+    /could not resolve|no such host|NXDOMAIN|SERVFAIL|DNS problem|no valid A records/i.test(detail)
+  )
+    return "dns";
+  if (
+    /failed to connect|connection refused|dial tcp|i\/o timeout|timeout during connect|no route to host/i.test(
+      detail,
+    )
+  )
+    return "connection";
+  return short;
 }
 
 /** An error thrown on the way (network, acme-client, disk) as an AcmeError for `domain`. */

@@ -6,7 +6,7 @@
 // It also turns off acme-client's own request retries (up to five, sleeping
 // 5–25 s each, not cancellable): a failed attempt is retried by our backoff.
 
-import { Agent } from "node:https";
+import { Agent, request } from "node:https";
 import { axios } from "acme-client";
 
 interface Route {
@@ -63,4 +63,27 @@ export function routeToCa(directoryUrl: string, ca: readonly string[], timeoutMs
       routes.delete(origin);
     }
   };
+}
+
+/**
+ * Why the CA's directory cannot be fetched, or undefined when it can.
+ * acme-client turns a network failure into a TypeError about `config`
+ * (its retry interceptor reads a response that never came), so after an
+ * unexplained failure we ask again ourselves to learn the real cause.
+ */
+export function probeCa(directoryUrl: string, timeoutMs: number): Promise<Error | undefined> {
+  const route = routes.get(new URL(directoryUrl).origin);
+  return new Promise((resolve) => {
+    const req = request(directoryUrl, { agent: route?.agent, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(undefined);
+    });
+    req.on("timeout", () =>
+      req.destroy(
+        Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "ECONNABORTED" }),
+      ),
+    );
+    req.on("error", resolve);
+    req.end();
+  });
 }
