@@ -2,6 +2,7 @@
 // names in A-label form and numbers in range. Every refusal names the flag,
 // the value and what would be accepted, so exit 2 always says how to fix it.
 
+import { domainToASCII, domainToUnicode } from "node:url";
 import { ipFamily } from "../adapters/ip.ts";
 import { diag } from "../core/catalogue.ts";
 import type { Diagnostic } from "../core/diagnostic.ts";
@@ -36,6 +37,8 @@ export function checkDomain(text: string, argument = "<domain>"): Checked<string
       `${shown} is not a domain name: give a host name such as example.com (no address, scheme or path; labels of 1-63 letters, digits or hyphens)`,
     );
   }
+  const idn = idnaProblem(d);
+  if (idn !== null) return bad(argument, `${shown} is not a valid internationalised name: ${idn}`);
   if (!d.includes(".")) {
     return bad(argument, `${shown} has one label; give the mail domain, e.g. example.com`);
   }
@@ -46,6 +49,24 @@ export function checkDomain(text: string, argument = "<domain>"): Checked<string
     );
   }
   return { ok: true, value: d };
+}
+
+/**
+ * URL's UTS-46 pass is lenient (no hyphen checks, A-labels not decoded), and
+ * a name we publish must be one every resolver and registry accepts.
+ */
+function idnaProblem(ascii: string): string | null {
+  for (const label of ascii.split(".")) {
+    if (!label.startsWith("xn--")) continue;
+    const unicode = domainToUnicode(label);
+    if (unicode === label || unicode === "" || domainToASCII(unicode) !== label) {
+      return `the label ${label} is not valid Punycode`;
+    }
+    if (unicode.startsWith("-") || unicode.endsWith("-")) {
+      return `the label ${JSON.stringify(unicode)} starts or ends with a hyphen`;
+    }
+  }
+  return null;
 }
 
 export function checkMode(text: string | undefined, argument = "--mode"): Checked<PolicyMode> {
