@@ -203,7 +203,7 @@ export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
       await Promise.all(attempts);
     },
     status(name) {
-      const key = name.toLowerCase();
+      const key = name.trim().toLowerCase().replace(/\.$/, "");
       const m = managed.get(key);
       if (m === undefined) return undefined;
       const held = index.stored(key);

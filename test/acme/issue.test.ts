@@ -70,6 +70,18 @@ describe("ACME issuance against pebble", { skip, timeout: 60_000 }, () => {
     assert.equal(acme.tlsAlpn01(name), undefined, "the ALPN certificate is gone after validation");
   });
 
+  test("concurrent ensure calls for one name share one order", async (t) => {
+    const name = `mta-sts.twice.${APEX}`;
+    world.setAddress(name, "127.0.0.1");
+    const { acme, log } = await world.automation(t);
+    const changes: string[] = [];
+    acme.onChange((n) => changes.push(n));
+    await Promise.all([acme.ensure([name]), acme.ensure([name, name.toUpperCase()])]);
+    assert.ok(acme.get(name), acme.status(name)?.lastError?.message);
+    assert.equal(log.filter((l) => l.msg === "acme.order.start").length, 1);
+    assert.deepEqual(changes, [name]);
+  });
+
   test("a restarted automation loads the certificate from its state directory and orders nothing", async (t) => {
     const name = `mta-sts.reload.${APEX}`;
     world.setAddress(name, "127.0.0.1");
