@@ -139,3 +139,20 @@ function alertOf(r: Row): StoredAlert {
     notifiedAt: ms(r.notified_ms),
   };
 }
+
+/**
+ * Forgets what is older than `before`: resolved alerts (their notifications
+ * go with them) and delivered or abandoned notifications. Pending ones stay.
+ */
+export async function pruneAlerts(db: SqlRunner, before: Date): Promise<void> {
+  const t = before.getTime();
+  await db.run("DELETE FROM monitor_notifications WHERE state <> 'pending' AND created_ms < ?", [
+    t,
+  ]);
+  await db.run(
+    `DELETE FROM monitor_alerts WHERE state = 'resolved' AND resolved_ms < ?
+       AND NOT EXISTS (SELECT 1 FROM monitor_notifications n
+                       WHERE n.alert = monitor_alerts.id AND n.state = 'pending')`,
+    [t],
+  );
+}

@@ -7,7 +7,7 @@
 import type { Transporter } from "nodemailer";
 import { type CheckDeps, type CheckOptions, checkDomain } from "../check/index.ts";
 import type { ReportStore } from "../reports/store.ts";
-import { getAlert, listAlerts, resolveAlert, snoozeAlert } from "./alert-queries.ts";
+import { getAlert, listAlerts, pruneAlerts, resolveAlert, snoozeAlert } from "./alert-queries.ts";
 import { checkRunOf } from "./check-run.ts";
 import type { MonitorConfig } from "./config.ts";
 import { openMonitorDb } from "./db.ts";
@@ -134,7 +134,9 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
         await insertRun(db, run);
         schedule.ran(run.domain, run.at);
       }
-      await pruneRuns(db, new Date(now().getTime() - config.historyMs));
+      const horizon = new Date(now().getTime() - config.historyMs);
+      await pruneRuns(db, horizon);
+      await pruneAlerts(db, horizon);
     });
   };
 

@@ -24,6 +24,7 @@ export interface Judgement {
 }
 
 export const SESSIONS_SUBJECT = "tls sessions";
+const SUBJECT_MAX = 200;
 
 const percent = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
 const days = (ms: number) => {
@@ -73,8 +74,9 @@ export function judgeNewResultTypes(
       (s): Condition => ({
         rule: "new-result-type",
         domain,
-        subject: s.type,
-        message: `TLS-RPT reports for ${domain} show the failure result type "${s.type}" (${s.failed} failed sessions), never reported for this domain before ${windowStart.toISOString()}`,
+        // Result types come from senders' reports: bounded before they become keys.
+        subject: s.type.slice(0, SUBJECT_MAX),
+        message: `TLS-RPT reports for ${domain} show the failure result type "${s.type.slice(0, SUBJECT_MAX)}" (${s.failed} failed sessions), never reported for this domain before ${windowStart.toISOString()}`,
       }),
     );
   return { rule: "new-result-type", domain, firing, settles: () => true };

@@ -1,0 +1,101 @@
+// Bad input reaching the monitor: a database it cannot use, and a sender's
+// report whose result type carries header injection and a long string. Each
+// gives a clear error or a bounded, one-line subject; nothing crashes.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { defaultCheckDeps } from "../../src/check/index.ts";
+import { MonitorDbError, openMonitor, parseMonitorConfig } from "../../src/monitor/index.ts";
+import { openReportStore } from "../../src/reports/store.ts";
+import { startMailSink } from "./receivers.ts";
+import { ingest } from "./reports.ts";
+
+const checkDeps = defaultCheckDeps({ servers: [{ host: "127.0.0.1", port: 9 }] });
+const config = () => {
+  const parsed = parseMonitorConfig({ domains: ["odd.test"] });
+  assert.ok(parsed.ok);
+  return parsed.value;
+};
+
+test("a --db the monitor cannot use is refused with what to check", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mtasts-monitor-"));
+  try {
+    const junk = join(dir, "junk.db");
+    writeFileSync(junk, "this is not a database, just some text that is long enough".repeat(20));
+    await assert.rejects(openMonitor(config(), { db: junk, checkDeps }), (e: Error) => {
+      assert.ok(e instanceof MonitorDbError);
+      assert.match(e.message, /junk\.db: .*not a database/);
+      return true;
+    });
+    await assert.rejects(
+      openMonitor(config(), { db: "redis://127.0.0.1/", checkDeps }),
+      /SQLite file path or a postgres:\/\/ URL/,
+    );
+    await assert.rejects(
+      openMonitor(config(), { db: "postgres://nobody:pw@127.0.0.1:1/none", checkDeps }),
+      (e: Error) => {
+        assert.match(
+          e.message,
+          /PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/none: .*check that the server runs/,
+        );
+        assert.ok(!e.message.includes("pw"), "no password in the message");
+        return true;
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a result type built to inject mail headers becomes a bounded one-line subject", {
+  timeout: 30_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mtasts-monitor-"));
+  const db = join(dir, "mtasts.db");
+  const store = await openReportStore(db);
+  const sink = await startMailSink();
+  const clock = new Date("2026-08-01T00:00:00Z");
+  try {
+    const evil = `x\r\nBcc: victim@evil.example\r\n${"A".repeat(900)}`;
+    await ingest(store, {
+      domain: "odd.test",
+      end: new Date(clock.getTime() - 3_600_000),
+      successful: 1000,
+      failures: [{ type: evil, count: 1 }],
+    });
+    const parsed = parseMonitorConfig({
+      domains: ["odd.test"],
+      delivery: {
+        mail: {
+          smtp: { host: "127.0.0.1", port: sink.port, starttls: false },
+          from: "m@lab.test",
+          to: ["ops@lab.test"],
+        },
+      },
+    });
+    assert.ok(parsed.ok);
+    const logs: string[] = [];
+    const monitor = await openMonitor(parsed.value, {
+      db,
+      reports: store,
+      checkDeps,
+      now: () => clock,
+      log: (l) => logs.push(l),
+    });
+    await monitor.evaluate();
+    await monitor.stop();
+    assert.equal(sink.messages.length, 1, logs.join("\n"));
+    const m = sink.messages[0];
+    assert.deepEqual(m?.to, ["ops@lab.test"], "no injected recipient");
+    assert.ok(!/[\r\n]/.test(m?.subject ?? ""), m?.subject);
+    assert.ok((m?.subject.length ?? 0) <= 200);
+    assert.match(m?.subject ?? "", /^\[mtasts\] ALERT: odd\.test: new-result-type: x Bcc: victim/);
+  } finally {
+    await store.close();
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
