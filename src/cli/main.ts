@@ -36,6 +36,8 @@ Usage:
   mtasts host [-c FILE]                      HTTPS policy host for many domains (mta-sts.<domain>)
   mtasts reports <command> [--db D]          TLS-RPT report store: ingest, summary, list,
                                              show, prune, quarantine
+  mtasts serve [-c FILE] [--db D] [--listen HOST:PORT]
+                                             web dashboard, JSON API and report intake
   mtasts --help | -h                         this help
   mtasts --version                           print the version
 
@@ -79,6 +81,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   if (command === "resolver") return (await import("./resolver.ts")).runResolver(rest, io);
   if (command === "host") return (await import("./host.ts")).runHost(rest, io);
   if (command === "reports") return (await import("./reports.ts")).runReports(rest, io);
+  if (command === "serve") return (await import("./serve.ts")).runServe(rest, io);
   if (command === "generate") return (await import("./generate.ts")).runGenerate(rest, io);
   if (command === "rollout") return (await import("./rollout.ts")).runRollout(rest, io);
   return usage(io, `unknown command ${JSON.stringify(command)}`, MAIN_HELP);

@@ -1,0 +1,77 @@
+// A second, read-only-in-practice connection to a report store for the
+// dashboard's questions, which the ReportStore interface does not ask
+// (per-day result types, breakdowns by sending IP). It goes to the same
+// target as the store the server writes through: SQLite in WAL mode lets it
+// read beside the writer; PostgreSQL gets its own small pool.
+
+import { resolve } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "./sql.ts";
+import { StoreError } from "./store.ts";
+
+export interface ReportReader {
+  readonly sql: SqlRunner;
+  close(): Promise<void>;
+}
+
+const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** `db` as for openReportStore; open the store first, so its tables exist and are migrated. */
+export async function openReportReader(db: string): Promise<ReportReader> {
+  return POSTGRES_URL.test(db) ? openPostgres(db) : openSqlite(db);
+}
+
+function openSqlite(path: string): ReportReader {
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(resolve(path), { timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    throw new StoreError(`cannot open ${resolve(path)} for reading: ${(error as Error).message}`);
+  }
+  const cache = new Map<string, StatementSync>();
+  const statement = (sql: string) => {
+    let s = cache.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      s.setReadBigInts(true);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+  return {
+    sql: {
+      dialect: "sqlite",
+      all: async (sql, params = []) => statement(sql).all(...(params as SqlValue[])) as Row[],
+      run: async (sql, params = []) =>
+        Number(statement(sql).run(...(params as SqlValue[])).changes),
+    },
+    close: async () => db.close(),
+  };
+}
+
+async function openPostgres(url: string): Promise<ReportReader> {
+  const { Pool } = await import("pg");
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  // The store has already refused a schema name that is not plain.
+  const pool = new Pool({
+    connectionString: parsed.toString(),
+    max: 4,
+    connectionTimeoutMillis: 10_000,
+    ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+  });
+  pool.on("error", () => {});
+  const param = (v: SqlValue) => (typeof v === "bigint" ? v.toString() : v);
+  return {
+    sql: {
+      dialect: "postgres",
+      all: async (sql, params = []) =>
+        (await pool.query<Row>(numberPlaceholders(sql), params.map(param))).rows,
+      run: async (sql, params = []) =>
+        (await pool.query(numberPlaceholders(sql), params.map(param))).rowCount ?? 0,
+    },
+    close: () => pool.end(),
+  };
+}
