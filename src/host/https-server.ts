@@ -108,6 +108,9 @@ export function createHttpsServer(o: HttpsServerOptions): Server {
       remote: socket.remoteAddress,
       error: err.message.slice(0, 300),
     });
+    // Node reports a failed or timed-out handshake but leaves the socket
+    // open; a client stalling before or inside the handshake must not keep it.
+    socket.destroy();
   });
   return server;
 }

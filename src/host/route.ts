@@ -57,7 +57,8 @@ export function hostName(header: string): string | null {
   if (h.startsWith("[")) return null;
   const colon = h.lastIndexOf(":");
   if (colon >= 0) {
-    if (!/^\d{1,5}$/.test(h.slice(colon + 1))) return null;
+    const port = h.slice(colon + 1);
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return null;
     h = h.slice(0, colon);
   }
   if (h.endsWith(".")) h = h.slice(0, -1);

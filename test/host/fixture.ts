@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { createTestCa, type TestCa } from "../../lab/ca.ts";
-import { createLogger, type Logger } from "../../src/resolver/log.ts";
 import {
   createHost,
   type HostConfig,
@@ -16,6 +15,7 @@ import {
   type PolicyHost,
   quickHostConfig,
 } from "../../src/host/index.ts";
+import { createLogger, type Logger } from "../../src/resolver/log.ts";
 
 export function policyText(mx: string, mode = "enforce", maxAge = 86400): string {
   return `version: STSv1\nmode: ${mode}\nmx: ${mx}\nmax_age: ${maxAge}\n`;

@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { connect } from "node:tls";
 import { after, before, test } from "node:test";
+import { connect } from "node:tls";
 import { promisify } from "node:util";
 import { type Fixture, fetchFrom, policyText, startFixture } from "./fixture.ts";
 
@@ -90,7 +90,9 @@ test("Host with a port, a trailing dot or capitals is the same host", async () =
 });
 
 test("STS-FETCH-03 a name no certificate covers fails the handshake; no certificate is shown", async () => {
-  await assert.rejects(sender("unknown.test"), (err: Error) => /handshake|alert|EPROTO|socket/i.test(err.message));
+  await assert.rejects(sender("unknown.test"), (err: Error) =>
+    /handshake|alert|EPROTO|socket/i.test(err.message),
+  );
   // And without SNI at all: no default certificate.
   const peer = await new Promise<string>((resolve) => {
     const s = connect({ host: "127.0.0.1", port: fx.port, rejectUnauthorized: false });
@@ -116,7 +118,10 @@ test("a domain covered by the certificate but without a policy file gets 404", a
     ca: fx.ca,
   });
   try {
-    const r = await fetchFrom(other.port, ca, { servername: "mta-sts.wild.test", host: "mta-sts.wild.test" });
+    const r = await fetchFrom(other.port, ca, {
+      servername: "mta-sts.wild.test",
+      host: "mta-sts.wild.test",
+    });
     assert.equal(r.status, 404);
   } finally {
     await other.close();
@@ -131,14 +136,31 @@ test("a request with a body is refused with 413 and the connection closed", asyn
 
 test("curl (Debian) fetches the policy with --resolve and --cacert, and HEAD with -I", async () => {
   const url = `https://mta-sts.a.test:${fx.port}/.well-known/mta-sts.txt`;
-  const args = ["--silent", "--show-error", "--resolve", `mta-sts.a.test:${fx.port}:127.0.0.1`, "--cacert", fx.caFile];
-  const get = await run("curl", [...args, "--write-out", "\\n%{http_code} %{content_type} %{redirect_url}", url]);
+  const args = [
+    "--silent",
+    "--show-error",
+    "--resolve",
+    `mta-sts.a.test:${fx.port}:127.0.0.1`,
+    "--cacert",
+    fx.caFile,
+  ];
+  const get = await run("curl", [
+    ...args,
+    "--write-out",
+    "\\n%{http_code} %{content_type} %{redirect_url}",
+    url,
+  ]);
   assert.equal(get.stdout, `${policyText("mx1.a.test")}\n200 text/plain; charset=utf-8 `);
   const head = await run("curl", [...args, "-I", url]);
   assert.match(head.stdout, /^HTTP\/1\.1 200 /);
   assert.match(head.stdout, /content-length: 59\r\n/i);
-  const tls11 = await run("curl", [...args, "--tls-max", "1.1", "--write-out", "%{http_code}", url]).catch(
-    (e: { code: number }) => e,
-  );
+  const tls11 = await run("curl", [
+    ...args,
+    "--tls-max",
+    "1.1",
+    "--write-out",
+    "%{http_code}",
+    url,
+  ]).catch((e: { code: number }) => e);
   assert.notEqual((tls11 as { code: number }).code, 0, "TLS 1.1 must fail");
 });

@@ -1,0 +1,125 @@
+// Hostile clients: oversize headers, slowloris (before and after the TLS
+// handshake), junk Host headers. The host answers or cuts each one and keeps
+// serving everyone else. Timeouts are set short through the config.
+
+import assert from "node:assert/strict";
+import { connect as tcpConnect } from "node:net";
+import { after, before, test } from "node:test";
+import { connect, type TLSSocket } from "node:tls";
+import { type Fixture, fetchFrom, policyText, startFixture } from "./fixture.ts";
+
+let fx: Fixture;
+
+before(async () => {
+  fx = await startFixture({
+    domains: { "a.test": policyText("mx1.a.test") },
+    config: (c) => {
+      c.limits.headersTimeoutMs = 300;
+      c.limits.requestTimeoutMs = 300;
+      c.limits.handshakeTimeoutMs = 300;
+      c.limits.keepAliveTimeoutMs = 300;
+      c.limits.maxHeaderBytes = 2048;
+    },
+  });
+});
+after(() => fx?.close());
+
+const good = () =>
+  fetchFrom(fx.port, fx.ca.rootPem, { servername: "mta-sts.a.test", host: "mta-sts.a.test" });
+
+/** A TLS connection to mta-sts.a.test; resolves with everything read until the server closes. */
+function rawSession(write: (s: TLSSocket) => void): Promise<{ data: string; closedBy: "server" }> {
+  return new Promise((resolve, reject) => {
+    const s = connect({
+      host: "127.0.0.1",
+      port: fx.port,
+      servername: "mta-sts.a.test",
+      ca: fx.ca.rootPem,
+    });
+    let data = "";
+    const guard = setTimeout(() => {
+      s.destroy();
+      reject(new Error("the server did not close the connection within 10 s"));
+    }, 10_000);
+    s.on("secureConnect", () => write(s));
+    s.on("data", (d: Buffer) => {
+      data += d.toString("latin1");
+    });
+    s.on("error", () => undefined);
+    s.on("close", () => {
+      clearTimeout(guard);
+      resolve({ data, closedBy: "server" });
+    });
+  });
+}
+
+test("oversize request headers get 431 and the connection is closed; others are still served", async () => {
+  const r = await rawSession((s) =>
+    s.write(
+      `GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\nX-Junk: ${"x".repeat(4096)}\r\n\r\n`,
+    ),
+  );
+  assert.match(r.data, /^HTTP\/1\.1 431 /);
+  assert.equal((await good()).status, 200);
+});
+
+test("slowloris: a request head that never ends is cut by the headers timeout", async () => {
+  const r = await rawSession((s) => {
+    s.write("GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\n");
+    const drip = setInterval(() => {
+      if (s.writable) s.write("X-A: b\r\n");
+    }, 100);
+    s.on("close", () => clearInterval(drip));
+  });
+  assert.equal(r.closedBy, "server");
+  assert.doesNotMatch(r.data, /STSv1/);
+  assert.equal((await good()).status, 200);
+});
+
+test("slowloris: a connection that completes TLS and sends nothing is closed", async () => {
+  const r = await rawSession(() => undefined);
+  assert.equal(r.closedBy, "server");
+});
+
+test("a TCP connection that never starts the TLS handshake is closed by the handshake timeout", async () => {
+  await new Promise<void>((resolve, reject) => {
+    const s = tcpConnect(fx.port, "127.0.0.1");
+    const guard = setTimeout(() => {
+      s.destroy();
+      reject(new Error("not closed within 10 s"));
+    }, 10_000);
+    s.on("error", () => undefined);
+    s.on("close", () => {
+      clearTimeout(guard);
+      resolve();
+    });
+  });
+});
+
+test("an idle keep-alive connection is closed after the keep-alive timeout", async () => {
+  const r = await rawSession((s) =>
+    s.write("GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\n\r\n"),
+  );
+  assert.match(r.data, /^HTTP\/1\.1 200 /);
+  assert.match(r.data, /mx: mx1\.a\.test/);
+});
+
+test("junk Host headers get 404 or 400, never a policy", async () => {
+  for (const host of ["", "[::1]", "mta-sts.a.test:99999", "mta-sts.a.test@evil", "evil\tx"]) {
+    const r = await rawSession((s) =>
+      s.write(
+        `GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    assert.match(r.data, /^HTTP\/1\.1 (400|404|421) /, JSON.stringify(host));
+    assert.doesNotMatch(r.data, /STSv1/, host);
+  }
+  const noHost = await rawSession((s) => s.write("GET /.well-known/mta-sts.txt HTTP/1.1\r\n\r\n"));
+  assert.match(noHost.data, /^HTTP\/1\.1 400 /);
+});
+
+test("garbage instead of HTTP gets 400 and a close", async () => {
+  const r = await rawSession((s) => s.write("\x00\x01\x02 hello\r\n\r\n"));
+  assert.match(r.data, /^HTTP\/1\.1 400 /);
+  assert.ok(fx.host.metrics.rejected > 0);
+});
