@@ -5,18 +5,18 @@
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { addressesOf, createResolver, parseServerAddress, systemServers } from "../adapters/dns.ts";
-import { parseTsigKey, sendUpdate, type TsigKey } from "../adapters/dns-update.ts";
-import { fetchPolicy } from "../adapters/policy-fetch.ts";
+import { createResolver, parseServerAddress, systemServers } from "../adapters/dns.ts";
+import { parseTsigKey, type TsigKey } from "../adapters/dns-update.ts";
 import { checkDomain as checkLive, defaultCheckDeps } from "../check/index.ts";
 import type { CheckOptions } from "../check/types.ts";
 import { checkDomain, checkMaxAge, checkMode, checkPatterns, checkTtl } from "../generate/index.ts";
 import {
-  type DnsPublisher,
+  dnsPublisher,
   policyDirectory,
   type RolloutDeps,
   type RolloutOutcome,
   rollout,
+  servedPolicy,
 } from "../rollout/index.ts";
 import { parsedOrHelp } from "./args.ts";
 import { humanDuration, printable, renderDiagnostics, type Style, styleFor } from "./render.ts";
@@ -166,20 +166,15 @@ export async function runRollout(args: readonly string[], io: RolloutIo): Promis
   const deps: RolloutDeps = {
     check: (d) => checkLive(d, checkDeps, options),
     now: () => now ?? new Date(),
-    served: async (d) => {
-      const r = await fetchPolicy(d, {
-        timeoutMs: 10_000,
-        lookup: (h) => addressesOf(resolver, h),
-        describeChain: false,
-        ...(options.ca ? { ca: options.ca } : {}),
-        ...(options.httpsPort !== undefined ? { port: options.httpsPort } : {}),
-      });
-      return r.ok ? { body: new TextDecoder().decode(r.body) } : { error: r.detail };
-    },
+    served: servedPolicy({
+      resolver,
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.httpsPort !== undefined ? { port: options.httpsPort } : {}),
+    }),
   };
   if (v.policies !== undefined) deps.files = policyDirectory(v.policies);
   if (dnsTarget !== null)
-    deps.dns = publisher(typeof zone === "string" ? zone : zone.value, dnsTarget, key);
+    deps.dns = dnsPublisher(typeof zone === "string" ? zone : zone.value, dnsTarget, key);
   let close = async () => {};
   if (v.db !== undefined) {
     const { openReportStore } = await import("../reports/store.ts");
@@ -219,25 +214,6 @@ export async function runRollout(args: readonly string[], io: RolloutIo): Promis
   if (outcome.status === "blocked") return 1;
   if (outcome.status === "not-served" || outcome.status === "dns-failed") return 3;
   return 0;
-}
-
-function publisher(
-  zone: string,
-  server: { host: string; port: number },
-  key: TsigKey | undefined,
-): DnsPublisher {
-  const direct = createResolver({ servers: [server], timeoutMs: 3000, attempts: 2 });
-  return {
-    zone,
-    server: `${server.host}:${server.port}`,
-    txt: async (name) => {
-      const a = await direct.txt(name);
-      if (a.kind === "answer") return a.records;
-      if (a.kind === "nxdomain" || a.kind === "nodata") return [];
-      return { error: a.kind === "error" ? a.message : a.kind };
-    },
-    send: (update) => sendUpdate(update, { server, ...(key ? { key } : {}) }),
-  };
 }
 
 function parse(args: readonly string[]) {

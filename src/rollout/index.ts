@@ -19,6 +19,7 @@ import type { RolloutDeps, RolloutOutcome, RolloutRequest } from "./types.ts";
 
 export { policyDirectory } from "./policy-files.ts";
 export type * from "./types.ts";
+export { dnsPublisher, servedPolicy } from "./wiring.ts";
 
 const DAY_MS = 86_400_000;
 

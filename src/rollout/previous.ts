@@ -14,8 +14,10 @@ export function previousState(live: DomainResult, fileText: string | null): Prev
   );
   const stsValue = live.stsRecord?.value as { id?: string } | null | undefined;
   const cnames = live.stsRecord?.cnames ?? [];
+  // Without a valid `_mta-sts` record senders apply no policy, whatever is served.
+  const announced = live.stsRecord?.value != null || cnames.length > 0;
   return {
-    mode: policy?.mode ?? fileValue?.mode ?? null,
+    mode: announced ? (policy?.mode ?? fileValue?.mode ?? null) : null,
     // STS-OPS-03 counts the largest max_age ever served: both sources could have been.
     maxAge: ages.length > 0 ? Math.max(...ages) : null,
     id: stsValue?.id ?? policy?.id ?? null,
