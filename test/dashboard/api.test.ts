@@ -1,0 +1,339 @@
+// The JSON API over real HTTP and a real SQLite store holding the samples and
+// generated reports: its numbers against the store's own summary, auth
+// (sessions, API tokens, forged cookies), CSRF, the read-only role, and bad
+// input answered with clear 4xx and no stack traces.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Alert } from "../../src/monitor/types.ts";
+import { ADMIN, HOSTILE_DOMAIN, login, NOW, READER, type Served, serve } from "./fixture.ts";
+import { memoryMonitor } from "./memory-monitor.ts";
+
+const DAY = 86_400_000;
+let s: Served;
+const monitor = memoryMonitor(
+  ["d1.example", "monitored-only.example"],
+  [
+    {
+      domain: "d1.example",
+      at: new Date("2025-02-01T06:00:00Z"),
+      status: "warning",
+      mode: "enforce",
+      policyId: "20250101",
+      findings: [],
+      certificates: [
+        { mx: "mx1.d1.example", notAfter: new Date("2025-02-10T00:00:00Z"), daysLeft: 8 },
+      ],
+    },
+  ],
+  [alert("a1", "d1.example"), alert("a2", "d2.example")],
+);
+
+function alert(id: string, domain: string): Alert {
+  return {
+    id,
+    rule: "cert-expiry",
+    domain,
+    subject: `mx1.${domain}`,
+    message: "certificate expires in 8 days",
+    state: "open",
+    firstSeen: new Date("2025-01-31T00:00:00Z"),
+    lastSeen: new Date("2025-02-01T00:00:00Z"),
+    snoozedUntil: null,
+    resolvedAt: null,
+  };
+}
+
+before(async () => {
+  s = await serve({ monitor });
+});
+after(() => s?.close());
+
+const api = (path: string, init: RequestInit & { token?: string } = {}) =>
+  fetch(`${s.url}${path}`, {
+    ...init,
+    headers: {
+      ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
+      ...(init.headers as Record<string, string>),
+    },
+  });
+
+describe("numbers", () => {
+  test("domain overview equals the store's own summary (days, result types, MX, reporters)", async () => {
+    const domain = "d7.example";
+    const res = await api(`/api/domains/${domain}/overview?days=30`, { token: s.tokens.reader });
+    assert.equal(res.status, 200);
+    const o = await res.json();
+    const filter = { domain, since: new Date(NOW.getTime() - 30 * DAY), until: NOW };
+    const byDay = await s.store.summary(filter, "day");
+    assert.ok(byDay.reports > 5, "the fixture put reports in the period");
+    assert.deepEqual(o.total, { ...byDay.total, reports: byDay.reports });
+    assert.deepEqual(
+      o.days.map((d: { day: string; successful: number; failed: number; reports: number }) => [
+        d.day,
+        d.successful,
+        d.failed,
+        d.reports,
+      ]),
+      byDay.rows.map((r) => [r.key, r.successful, r.failed, r.reports]),
+    );
+    const byType = await s.store.summary(filter, "result-type");
+    const typeSums = new Map<string, number>();
+    for (const d of o.days)
+      for (const [t, n] of Object.entries(d.byType as Record<string, number>))
+        typeSums.set(t, (typeSums.get(t) ?? 0) + n);
+    assert.deepEqual(
+      Object.fromEntries(typeSums),
+      Object.fromEntries(byType.rows.map((r) => [r.key, r.failed])),
+    );
+    const byMx = await s.store.summary(filter, "mx");
+    assert.deepEqual(
+      o.byMx,
+      byMx.rows.map((r) => ({ key: r.key, reports: r.reports, failed: r.failed })),
+    );
+    const byReporter = await s.store.summary(filter, "reporter");
+    assert.deepEqual(o.byReporter, byReporter.rows);
+  });
+
+  test("domain list: every reported and monitored domain, 7/30-day sums, open alerts", async () => {
+    const o = await (await api("/api/domains", { token: s.tokens.reader })).json();
+    const names = o.domains.map((d: { domain: string }) => d.domain);
+    assert.ok(
+      names.includes("monitored-only.example") &&
+        names.includes("d1.example") &&
+        names.includes(HOSTILE_DOMAIN),
+    );
+    const d1 = o.domains.find((d: { domain: string }) => d.domain === "d1.example");
+    const sum = await s.store.summary(
+      { domain: "d1.example", since: new Date(NOW.getTime() - 30 * DAY), until: NOW },
+      "day",
+    );
+    assert.deepEqual({ successful: d1.last30.successful, failed: d1.last30.failed }, sum.total);
+    assert.equal(d1.openAlerts, 1);
+    assert.deepEqual(d1.policy, { mode: "enforce", id: "20250101" });
+    assert.equal(d1.spark.length, 30);
+  });
+
+  test("reports list and one report, raw bytes as received", async () => {
+    const list = await (
+      await api(`/api/reports?domain=${HOSTILE_DOMAIN}`, { token: s.tokens.reader })
+    ).json();
+    assert.equal(list.reports.length, 1);
+    const one = await (await api(`/api/reports/${s.hostileId}`, { token: s.tokens.reader })).json();
+    assert.equal(one.report.policies[0].policy["policy-domain"], HOSTILE_DOMAIN);
+    const raw = await api(`/api/reports/${s.hostileId}/raw`, { token: s.tokens.reader });
+    assert.equal(raw.status, 200);
+    assert.deepEqual(
+      new Uint8Array(await raw.arrayBuffer()),
+      await s.store.getReportRaw(s.hostileId),
+    );
+  });
+});
+
+describe("auth", () => {
+  test("no credentials: API 401 with a JSON reason, pages redirect to the login", async () => {
+    const res = await api("/api/domains");
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).error, "unauthorized");
+    const page = await api("/domains/d1.example?days=7", { redirect: "manual" });
+    assert.equal(page.status, 303);
+    assert.equal(
+      page.headers.get("location"),
+      `/login?next=${encodeURIComponent("/domains/d1.example?days=7")}`,
+    );
+  });
+
+  test("forged, expired-looking and malformed cookies and tokens are refused", async () => {
+    for (const cookie of [
+      "mtasts_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      "mtasts_session=../../etc",
+      "mtasts_session",
+      "x=1; mtasts_session=%00",
+    ]) {
+      assert.equal((await api("/api/domains", { headers: { cookie } })).status, 401, cookie);
+    }
+    for (const authorization of [
+      "Bearer mtasts_nope",
+      "Basic YWxpY2U6eA==",
+      "Bearer",
+      `Bearer ${"x".repeat(600)}`,
+    ]) {
+      assert.equal(
+        (await api("/api/domains", { headers: { authorization } })).status,
+        401,
+        authorization,
+      );
+    }
+  });
+
+  test("health answers without auth; metrics need a login or token", async () => {
+    assert.equal((await api("/healthz")).status, 200);
+    assert.equal((await api("/metrics")).status, 401);
+    const m = await api("/metrics", { token: s.tokens.reader });
+    assert.equal(m.status, 200);
+    assert.match(await m.text(), /mtasts_serve_requests_total\{kind="api",code="2xx"\} \d+/);
+  });
+
+  test("a wrong password is refused and the log holds neither the password nor the user name typed", async () => {
+    const form = await fetch(`${s.url}/login`);
+    const cookie = (form.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? "";
+    const res = await fetch(`${s.url}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams({ csrf, user: ADMIN.user, password: "hunter2-wrong" }).toString(),
+    });
+    assert.equal(res.status, 401);
+    assert.match(await res.text(), /Wrong user name or password/);
+    const log = s.logged.join("\n");
+    assert.match(log, /login-failed/);
+    for (const secret of [
+      "hunter2-wrong",
+      ADMIN.password,
+      csrf,
+      cookie.split("=")[1] as string,
+      s.tokens.admin,
+      s.tokens.reader,
+    ]) {
+      assert.ok(!log.includes(secret), "a secret reached the log");
+    }
+  });
+});
+
+describe("CSRF and roles", () => {
+  test("a session POST without the CSRF token, or with a wrong one, is refused 403", async () => {
+    const { cookie } = await login(s.url, ADMIN.user, ADMIN.password);
+    for (const headers of [{ cookie }, { cookie, "x-csrf-token": "forged" }]) {
+      const res = await api("/api/alerts/a1/resolve", { method: "POST", headers });
+      assert.equal(res.status, 403);
+      assert.equal((await res.json()).error, "csrf");
+    }
+    const form = await api("/alerts/a1/resolve", {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: "csrf=nope",
+    });
+    assert.equal(form.status, 403);
+    assert.equal(monitor.checked.length, 0);
+  });
+
+  test("read-only users and tokens cannot act; admins can (snooze, resolve, check now)", async () => {
+    const ro = await login(s.url, READER.user, READER.password);
+    const denied = await api("/api/alerts/a1/snooze", {
+      method: "POST",
+      headers: { cookie: ro.cookie, "x-csrf-token": ro.csrf, "content-type": "application/json" },
+      body: JSON.stringify({ hours: "8" }),
+    });
+    assert.equal(denied.status, 403);
+    assert.equal((await denied.json()).error, "read-only");
+    assert.equal(
+      (await api("/api/domains/d1.example/check", { method: "POST", token: s.tokens.reader }))
+        .status,
+      403,
+    );
+    assert.equal(monitor.checked.length, 0);
+
+    const admin = await login(s.url, ADMIN.user, ADMIN.password);
+    const ok = await api("/api/alerts/a1/snooze", {
+      method: "POST",
+      headers: {
+        cookie: admin.cookie,
+        "x-csrf-token": admin.csrf,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ hours: "8" }),
+    });
+    assert.equal(ok.status, 200);
+    assert.equal(
+      (await ok.json()).snoozedUntil,
+      new Date(NOW.getTime() + 8 * 3_600_000).toISOString(),
+    );
+    assert.equal(
+      (await api("/api/alerts/a2/resolve", { method: "POST", token: s.tokens.admin })).status,
+      200,
+    );
+    assert.equal(
+      (await api("/api/alerts/nope/resolve", { method: "POST", token: s.tokens.admin })).status,
+      404,
+    );
+    assert.equal(
+      (await api("/api/domains/d1.example/check", { method: "POST", token: s.tokens.admin }))
+        .status,
+      202,
+    );
+    assert.deepEqual(monitor.checked, ["d1.example"]);
+  });
+});
+
+describe("bad input", () => {
+  const cases: [string, number, RegExp][] = [
+    ["/api/domains/d1.example/overview?days=abc", 400, /whole number/],
+    ["/api/domains/d1.example/overview?days=0", 400, /whole number/],
+    ["/api/domains/d1.example/overview?days=7&days=8", 400, /more than once/],
+    ["/api/domains/d1.example/overview?dayz=7", 400, /unknown query parameter/],
+    ["/api/domains/not%20a%20domain/overview", 400, /not a domain name/],
+    ["/api/domains/%E0%A4%A/overview", 400, /percent-encoding/],
+    ["/api/domains/unknown.example/overview", 404, /no reports for unknown.example/],
+    ["/api/reports/999999", 404, /no report 999999/],
+    ["/api/reports/1;DROP", 400, /not a report id/],
+    ["/api/reports?limit=-1", 400, /whole number/],
+    ["/api/alerts?state=burning", 400, /open, snoozed, resolved/],
+    ["/api/nothing-here", 404, /docs\/dashboard.md/],
+  ];
+  for (const [path, status, message] of cases) {
+    test(`${path} → ${status}`, async () => {
+      const res = await api(path, { token: s.tokens.reader });
+      assert.equal(res.status, status);
+      const body = await res.json();
+      assert.match(body.message, message);
+      assert.doesNotMatch(JSON.stringify(body), /at .*\.ts:\d+/, "no stack trace");
+    });
+  }
+
+  test("a huge period is capped at 366 days, and the answer says so", async () => {
+    const o = await (
+      await api("/api/domains/d1.example/overview?days=99999999999", { token: s.tokens.reader })
+    ).json();
+    assert.equal(o.periodDays, 366);
+    assert.match(o.capped[0].message, /over the maximum; showing 366/);
+  });
+
+  test("an oversized POST body is refused 413 before it is read", async () => {
+    const res = await api("/api/alerts/a1/snooze", {
+      method: "POST",
+      token: s.tokens.admin,
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(64 * 1024),
+    });
+    assert.equal(res.status, 413);
+  });
+
+  test("the intake takes a report without a login, at its own path", async () => {
+    const res = await fetch(`${s.url}/tlsrpt`, {
+      method: "POST",
+      headers: { "content-type": "application/tlsrpt+json" },
+      body: JSON.stringify({
+        "organization-name": "Intake Test",
+        "date-range": {
+          "start-datetime": "2025-01-30T00:00:00Z",
+          "end-datetime": "2025-01-30T23:59:59Z",
+        },
+        "contact-info": "x@intake.example",
+        "report-id": "intake-1",
+        policies: [
+          {
+            policy: { "policy-type": "no-policy-found", "policy-domain": "intake.example" },
+            summary: { "total-successful-session-count": 1, "total-failure-session-count": 0 },
+          },
+        ],
+      }),
+    });
+    assert.equal(res.status, 201);
+    assert.equal(
+      (await api("/api/domains/intake.example/overview", { token: s.tokens.reader })).status,
+      200,
+    );
+  });
+});
