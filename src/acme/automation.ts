@@ -7,19 +7,14 @@
 
 import type { Client } from "acme-client";
 import { openAccount } from "./account.ts";
-import {
-  type CertificateIndex,
-  createCertificateIndex,
-  describe,
-  type HeldCertificate,
-  toKeyPair,
-} from "./certificates.ts";
+import { describe, type HeldCertificate, loadIndex, save, toKeyPair } from "./certificates.ts";
 import { createPendingChallenges } from "./challenges.ts";
 import { AcmeError, attemptError } from "./errors.ts";
-import { type AcmeOptions, type ResolvedAcmeOptions, resolveAcmeOptions } from "./options.ts";
+import { checkNames, normalName } from "./names.ts";
+import { type AcmeOptions, resolveAcmeOptions } from "./options.ts";
 import { orderCertificate } from "./order.ts";
-import { MAX_TIMER_MS, renewalTime, retryDelay } from "./schedule.ts";
-import { openStateDir, type StateDir } from "./state-dir.ts";
+import { createGate, MAX_TIMER_MS, renewalTime, retryDelay } from "./schedule.ts";
+import { openStateDir } from "./state-dir.ts";
 import { probeCa, routeToCa } from "./transport.ts";
 import type { AcmeManager } from "./types.ts";
 
@@ -49,10 +44,6 @@ interface Managed {
   renewAt: number | undefined;
 }
 
-const IP_LIKE = /^[\d.]+$|:/;
-const HOSTNAME =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
-
 export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
   const options = resolveAcmeOptions(input);
   const { log, now } = options;
@@ -64,6 +55,7 @@ export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
   const managed = new Map<string, Managed>();
   let client: Promise<Client> | undefined;
   let stopped = false;
+  const orderSlot = createGate(options.maxConcurrentOrders);
 
   const account = () => {
     client ??= openAccount(options, state).catch((error) => {
@@ -101,12 +93,13 @@ export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
       const renewing = index.stored(name) !== undefined;
       log.info(renewing ? "acme.renew.start" : "acme.order.start", { name });
       try {
+        const leave = await orderSlot();
         const issued = await orderCertificate(name, {
           client: await account(),
           options,
           pending,
           stopped: () => stopped,
-        });
+        }).finally(leave);
         const held = describe(name, { leaf: issued.cert, chain: issued.chain, key: issued.key });
         index.put(held);
         await save(state, held, log);
@@ -203,7 +196,7 @@ export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
       await Promise.all(attempts);
     },
     status(name) {
-      const key = name.trim().toLowerCase().replace(/\.$/, "");
+      const key = normalName(name);
       const m = managed.get(key);
       if (m === undefined) return undefined;
       const held = index.stored(key);
@@ -239,62 +232,4 @@ export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
       release();
     },
   };
-}
-
-/** Lowercased names without a trailing dot; throws naming every name that cannot be ordered. */
-function checkNames(names: readonly string[]): string[] {
-  const out: string[] = [];
-  const bad: string[] = [];
-  for (const raw of names) {
-    const name = String(raw).trim().toLowerCase().replace(/\.$/, "");
-    if (name.startsWith("*."))
-      bad.push(
-        `${raw}: a wildcard needs DNS-01, which mtasts does not do (HTTP-01 and TLS-ALPN-01 cannot validate wildcards); list each mta-sts.<domain> name`,
-      );
-    else if (IP_LIKE.test(name))
-      bad.push(`${raw}: an IP address; certificates are ordered for host names (mta-sts.<domain>)`);
-    else if (!HOSTNAME.test(name))
-      bad.push(`${JSON.stringify(raw)}: not a host name (letters, digits, hyphens, dots)`);
-    else if (!out.includes(name)) out.push(name);
-  }
-  if (bad.length > 0)
-    throw new AcmeError(`cannot order certificates for: ${bad.join("; ")}`, {
-      domain: "",
-      kind: "permanent",
-    });
-  return out;
-}
-
-async function loadIndex(state: StateDir, options: ResolvedAcmeOptions): Promise<CertificateIndex> {
-  const index = createCertificateIndex();
-  const { found, problems } = await state.readCertificates();
-  for (const problem of problems)
-    options.log.warn("acme.state.skipped", { problem: `${problem} — it will be ordered again` });
-  for (const stored of found) {
-    try {
-      index.put(describe(stored.name, { leaf: stored.cert, chain: stored.chain, key: stored.key }));
-    } catch (error) {
-      options.log.warn("acme.state.skipped", {
-        problem: `${state.dir}/certs/${stored.name}: ${(error as Error).message}`,
-      });
-    }
-  }
-  return index;
-}
-
-async function save(state: StateDir, held: HeldCertificate, log: ResolvedAcmeOptions["log"]) {
-  try {
-    await state.writeCertificate({
-      name: held.name,
-      cert: held.leaf,
-      chain: held.chain,
-      key: held.key,
-    });
-  } catch (error) {
-    // The certificate is served from memory; only a restart before the next renewal would reorder it.
-    log.error("acme.state.write-failed", {
-      name: held.name,
-      error: `could not save the certificate in ${state.dir}: ${(error as Error).message} — fix the directory's permissions or free space`,
-    });
-  }
 }

@@ -3,6 +3,8 @@
 
 import { X509Certificate } from "node:crypto";
 import { certificateNameMatches } from "../core/cert-name.ts";
+import type { ResolvedAcmeOptions } from "./options.ts";
+import type { StateDir } from "./state-dir.ts";
 import type { KeyPair } from "./types.ts";
 
 export interface HeldCertificate {
@@ -70,4 +72,47 @@ export function createCertificateIndex(): CertificateIndex {
       return best;
     },
   };
+}
+
+/** The certificates found in the state directory; damaged ones are logged and skipped (they get ordered again). */
+export async function loadIndex(
+  state: StateDir,
+  options: ResolvedAcmeOptions,
+): Promise<CertificateIndex> {
+  const index = createCertificateIndex();
+  const { found, problems } = await state.readCertificates();
+  for (const problem of problems)
+    options.log.warn("acme.state.skipped", { problem: `${problem} — it will be ordered again` });
+  for (const stored of found) {
+    try {
+      index.put(describe(stored.name, { leaf: stored.cert, chain: stored.chain, key: stored.key }));
+    } catch (error) {
+      options.log.warn("acme.state.skipped", {
+        problem: `${state.dir}/certs/${stored.name}: ${(error as Error).message}`,
+      });
+    }
+  }
+  return index;
+}
+
+/** Saves a certificate; a failure is logged, the certificate stays served from memory. */
+export async function save(
+  state: StateDir,
+  held: HeldCertificate,
+  log: ResolvedAcmeOptions["log"],
+) {
+  try {
+    await state.writeCertificate({
+      name: held.name,
+      cert: held.leaf,
+      chain: held.chain,
+      key: held.key,
+    });
+  } catch (error) {
+    // The certificate is served from memory; only a restart before the next renewal would reorder it.
+    log.error("acme.state.write-failed", {
+      name: held.name,
+      error: `could not save the certificate in ${state.dir}: ${(error as Error).message} — fix the directory's permissions or free space`,
+    });
+  }
 }

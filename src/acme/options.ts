@@ -48,6 +48,8 @@ export interface AcmeOptions {
   validationTimeoutMs?: number;
   /** Limit for each HTTP request to the CA (default 30 s). */
   requestTimeoutMs?: number;
+  /** Orders under way at once; more names wait their turn (default 4). */
+  maxConcurrentOrders?: number;
 }
 
 export interface ResolvedAcmeOptions {
@@ -65,6 +67,7 @@ export interface ResolvedAcmeOptions {
   pollMs: number;
   validationTimeoutMs: number;
   requestTimeoutMs: number;
+  maxConcurrentOrders: number;
 }
 
 /** Fills defaults and rejects values that would make the automation misbehave, naming the option. */
@@ -97,6 +100,9 @@ export function resolveAcmeOptions(options: AcmeOptions): ResolvedAcmeOptions {
   const pollMs = positive("pollMs", options.pollMs, 1000);
   const validationTimeoutMs = positive("validationTimeoutMs", options.validationTimeoutMs, 120_000);
   const requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs, 30_000);
+  const maxConcurrentOrders = options.maxConcurrentOrders ?? 4;
+  if (!(Number.isInteger(maxConcurrentOrders) && maxConcurrentOrders >= 1))
+    problems.push(`maxConcurrentOrders ${maxConcurrentOrders} must be a whole number ≥ 1`);
   if (options.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(options.email))
     problems.push(`email ${JSON.stringify(options.email)} is not an e-mail address`);
   if (problems.length > 0) throw new Error(`ACME options: ${problems.join("; ")}`);
@@ -115,6 +121,7 @@ export function resolveAcmeOptions(options: AcmeOptions): ResolvedAcmeOptions {
     pollMs,
     validationTimeoutMs,
     requestTimeoutMs,
+    maxConcurrentOrders,
   };
 }
 

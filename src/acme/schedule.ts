@@ -38,3 +38,29 @@ export function retryDelay(
 
 /** setTimeout cannot wait longer than 2^31-1 ms (24.8 days); longer waits are taken in steps. */
 export const MAX_TIMER_MS = 24 * 3_600_000;
+
+/**
+ * At most `max` holders at once; the rest wait in arrival order. Orders go
+ * through it so that starting with hundreds of names does not send the CA
+ * hundreds of orders in the same second.
+ */
+export function createGate(max: number): () => Promise<() => void> {
+  let holders = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    // Hand the place straight to the next waiter, so nobody can slip in between.
+    if (next !== undefined) next();
+    else holders -= 1;
+  };
+  return async () => {
+    if (holders < max) holders += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      release();
+    };
+  };
+}

@@ -116,6 +116,25 @@ describe("ACME failures against pebble", { skip, timeout: 60_000 }, () => {
     assert.match(error.message, /publish an A or AAAA record for mta-sts\.missing\.example\.test/);
   });
 
+  test("a certificate that cannot be saved is still served, and the failure is logged", async (t) => {
+    const name = `mta-sts.nosave.${APEX}`;
+    world.setAddress(name, "127.0.0.1");
+    const { acme, log, stateDir } = await world.automation(t);
+    // A plain file where the certificate's directory should go.
+    writeFileSync(join(stateDir, "certs", name), "in the way");
+    const changes: string[] = [];
+    acme.onChange((n) => changes.push(n));
+    await acme.ensure([name]);
+    assert.ok(acme.get(name), "served from memory");
+    assert.deepEqual(changes, [name]);
+    const failed = log.find((l) => l.msg === "acme.state.write-failed");
+    assert.ok(failed, "the write failure is logged");
+    assert.match(
+      String(failed.fields.error),
+      /could not save the certificate in .*permissions or free space/,
+    );
+  });
+
   test("an ACME server we do not trust is named as such", async (t) => {
     const name = `mta-sts.untrusted.${APEX}`;
     world.setAddress(name, "127.0.0.1");

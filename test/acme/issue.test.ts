@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pebbleSkip } from "../support/pebble.ts";
@@ -52,6 +52,10 @@ describe("ACME issuance against pebble", { skip, timeout: 60_000 }, () => {
     const dir = join(stateDir, "certs", name);
     assert.equal(statSync(join(dir, "key.pem")).mode & 0o777, 0o600);
     assert.equal(statSync(join(stateDir, "account", "key.pem")).mode & 0o777, 0o600);
+    const leftovers = readdirSync(stateDir, { recursive: true }).filter((f) =>
+      String(f).includes(".tmp-"),
+    );
+    assert.deepEqual(leftovers, [], "no temporary files left behind");
     assert.equal(acme.status(name)?.state, "valid");
   });
 

@@ -1,14 +1,21 @@
 // The parts of ACME automation that need no CA: renewal and retry timing,
-// and certificates found in the state directory (exact and wildcard names),
-// all through startAcme's public face.
+// the order gate, the CSR and validation certificate as openssl reads them,
+// and certificates found in the state directory (exact and wildcard names).
 
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createHash, generateKeyPairSync, X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { promisify } from "node:util";
 import { createTestCa } from "../../lab/ca.ts";
+import { alpnCertificate, certificateRequest } from "../../src/acme/csr.ts";
 import { renewalTime, retryDelay, startAcme } from "../../src/acme/index.ts";
+import { createGate } from "../../src/acme/schedule.ts";
+
+const run = promisify(execFile);
 
 const DAY = 86_400_000;
 const quiet = { info() {}, warn() {}, error() {} };
@@ -65,3 +72,56 @@ function place(dir: string, name: string, cert: string, chain: string, key: stri
   writeFileSync(join(at, "chain.pem"), chain);
   writeFileSync(join(at, "key.pem"), key, { mode: 0o600 });
 }
+
+test("the order gate lets `max` through and hands each freed place to the next in line", async () => {
+  const enter = createGate(2);
+  const entered: number[] = [];
+  const leaves = await Promise.all([enter(), enter()]);
+  const third = enter().then((leave) => {
+    entered.push(3);
+    return leave;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(entered, [], "the third waits while two hold the gate");
+  leaves[0]?.();
+  leaves[0]?.(); // leaving twice frees one place only
+  (await third)();
+  assert.deepEqual(entered, [3]);
+  const fourth = await enter(); // a place is free again
+  fourth();
+  leaves[1]?.();
+});
+
+test("the CSR and the TLS-ALPN-01 certificate are what openssl expects (RFC 2986, RFC 8737 §3)", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "mtasts-acme-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const key = generateKeyPairSync("ec", { namedCurve: "P-256" })
+    .privateKey.export({ type: "pkcs8", format: "pem" })
+    .toString();
+  const name = "mta-sts.example.test";
+  writeFileSync(join(dir, "csr.pem"), certificateRequest(name, key));
+  const csr = await run("openssl", [
+    "req",
+    "-in",
+    join(dir, "csr.pem"),
+    "-verify",
+    "-noout",
+    "-text",
+  ]);
+  assert.match(csr.stdout + csr.stderr, /verify OK/i);
+  assert.match(csr.stdout, /DNS:mta-sts\.example\.test/);
+
+  const keyAuthorization = "token.thumbprint";
+  const pem = alpnCertificate(name, keyAuthorization, key, new Date());
+  const x509 = new X509Certificate(pem);
+  assert.equal(x509.checkHost(name), name);
+  assert.ok(x509.verify(x509.publicKey), "self-signed");
+  writeFileSync(join(dir, "alpn.pem"), pem);
+  const text = (await run("openssl", ["x509", "-in", join(dir, "alpn.pem"), "-noout", "-text"]))
+    .stdout;
+  assert.match(text, /1\.3\.6\.1\.5\.5\.7\.1\.31: critical/);
+  // id-pe-acmeIdentifier, critical TRUE, extnValue = OCTET STRING { OCTET STRING (32) sha256 }.
+  const digest = createHash("sha256").update(keyAuthorization).digest("hex");
+  const extension = `06082b0601050507011f0101ff04220420${digest}`;
+  assert.ok(x509.raw.toString("hex").includes(extension), "the extension holds the SHA-256");
+});
