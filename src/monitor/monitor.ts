@@ -6,6 +6,7 @@
 
 import type { Transporter } from "nodemailer";
 import { type CheckDeps, type CheckOptions, checkDomain } from "../check/index.ts";
+import { policyDomain } from "../core/names.ts";
 import type { ReportStore } from "../reports/store.ts";
 import { getAlert, listAlerts, pruneAlerts, resolveAlert, snoozeAlert } from "./alert-queries.ts";
 import { checkRunOf } from "./check-run.ts";
@@ -74,6 +75,7 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
     chain = next.catch(() => {});
     return next;
   };
+  let started = false;
   let stopped = false;
   let tickTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -84,7 +86,9 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
     await armRetry();
     return counts;
   };
+  // Retries are background work: armed only between start() and stop().
   const armRetry = async () => {
+    if (!started || stopped) return;
     clearTimeout(retryTimer);
     const due = await exclusive(() => nextDue(db));
     if (stopped || due === null) return;
@@ -92,13 +96,15 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
     retryTimer = setTimeout(() => void deliver().catch(logError), Math.min(wait, 2 ** 31 - 1));
     retryTimer.unref();
   };
-  const logError = (error: unknown) =>
+  const logError = (error: unknown) => {
+    if (stopped) return;
     log(
       JSON.stringify({
         msg: "monitor error",
         error: error instanceof Error ? error.message : String(error),
       }),
     );
+  };
 
   const evaluate = async (): Promise<Changes> => {
     const changes = await exclusive(async () => {
@@ -151,9 +157,7 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
     // A little randomness even when due: monitors started together spread out.
     tickTimer = setTimeout(
       () => {
-        ticking = tick().catch((error) => {
-          if (!stopped) logError(error);
-        });
+        ticking = tick().catch(logError);
         void ticking.finally(arm);
       },
       wait + Math.round(random() * 5000),
@@ -173,7 +177,10 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
     checkHistory: (domain, limit) => read(() => runHistory(db, domain, limit)),
     policyHistory: (domain) => read(() => policyChanges(db, domain)),
     alerts: (filter) => read(() => listAlerts(db, filter)),
-    snooze: (id, until) => exclusive(() => snoozeAlert(db, id, until)),
+    snooze: (id, until) => {
+      if (Number.isNaN(until.getTime())) throw new RangeError("snooze needs a valid date");
+      return exclusive(() => snoozeAlert(db, id, until));
+    },
     resolve: async (id) => {
       const done = await exclusive(() =>
         db.transaction(async (tx) => {
@@ -195,9 +202,10 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
       if (done) await deliver();
       return done;
     },
-    checkNow: async (domain) => {
+    checkNow: async (input) => {
+      const domain = input === undefined ? undefined : (policyDomain(input) ?? input);
       if (domain !== undefined && !config.domains.includes(domain)) {
-        throw new Error(`${domain} is not a monitored domain; add it to monitor.domains`);
+        throw new Error(`${input} is not a monitored domain; add it to monitor.domains`);
       }
       await runChecks(domain === undefined ? config.domains : [domain]);
       await evaluate();
@@ -206,7 +214,8 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
     deliver,
     notifications: (id) => read(() => notificationsOf(db, id)),
     start: () => {
-      if (stopped || tickTimer !== undefined) return;
+      if (stopped || started) return;
+      started = true;
       arm();
       void armRetry().catch(logError);
     },

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createTestCa } from "../../lab/ca.ts";
 import { defaultCheckDeps } from "../../src/check/index.ts";
 import {
@@ -265,6 +266,64 @@ describe("alert mail over STARTTLS with a login", { timeout: 60_000 }, () => {
     } finally {
       await store.close();
       await sink.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a pending notice survives a restart", { timeout: 60_000 }, () => {
+  test("queued while the webhook was down, sent by the restarted monitor's background work", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mtasts-monitor-"));
+    const db = join(dir, "mtasts.db");
+    const store = await openReportStore(db);
+    const hook = await startWebhookSink();
+    const clock = new Date("2026-07-01T08:00:00Z");
+    const logs: string[] = [];
+    try {
+      await ingest(store, {
+        domain: "restart.test",
+        end: new Date(clock.getTime() - HOUR),
+        successful: 0,
+        failures: [{ type: "validation-failure", count: 150 }],
+      });
+      const parsed = parseMonitorConfig({
+        domains: ["restart.test"],
+        // Only the report rule: the restarted monitor also checks the domain, which has no DNS here.
+        rules: {
+          new_result_type: false,
+          policy_host: false,
+          cert_expiry_days: false,
+          id_out_of_step: false,
+        },
+        delivery: { webhooks: [{ url: hook.url }] },
+      });
+      assert.ok(parsed.ok);
+      const open = () =>
+        openMonitor(parsed.value, {
+          db,
+          reports: store,
+          checkDeps: defaultCheckDeps({ servers: [{ host: "127.0.0.1", port: 9 }] }),
+          now: () => clock,
+          random: () => 0,
+          log: (line) => logs.push(line),
+        });
+      await hook.down();
+      const first = await open();
+      await first.evaluate();
+      await first.stop();
+      assert.equal(hook.bodies.length, 0);
+      await hook.up();
+      clock.setTime(clock.getTime() + MINUTE);
+      const second = await open();
+      second.start();
+      while (hook.bodies.length === 0) await sleep(50);
+      await second.stop();
+      assert.equal(hook.bodies.length, 1);
+      assert.equal(hook.bodies[0]?.json.event, "alert.opened");
+      assert.equal(logs.length, 1, "one failed attempt logged, before the restart");
+    } finally {
+      await store.close();
+      await hook.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
