@@ -236,7 +236,12 @@ async function planDomain(spec: DomainSpec, ca: TestCa, nextAddress: () => strin
     records.push({ type: "TXT", name: `_smtp._tls.${d}`, strings: [text] });
   }
   const policyHosted = mtaSts && !has("dns:policy-host-missing");
-  if (policyHosted) records.push({ type: "A", name: `mta-sts.${d}`, address: POLICY_HOST_ADDRESS });
+  if (policyHosted)
+    records.push({
+      type: "A",
+      name: `mta-sts.${d}`,
+      address: spec.policyAddress ?? POLICY_HOST_ADDRESS,
+    });
 
   const mxHosts = has("dns:mx-none") ? [d] : (spec.mx ?? ["mx1"]).map((m) => mxHostName(d, m));
   if (has("dns:mx-servfail")) zoneFaults[d] = { type: "MX", fault: "servfail" };

@@ -38,6 +38,11 @@ export interface DomainSpec {
    */
   smtp?: boolean;
   faults?: Fault[];
+  /**
+   * Publish `mta-sts.<domain>` at this loopback address instead of the lab's
+   * own policy host: a policy host under test (`mtasts host`) listens there.
+   */
+  policyAddress?: string;
 }
 
 export interface Scenario {

@@ -41,6 +41,8 @@ export interface FixtureOptions {
   /** Names on the default certificate; default every mta-sts.<domain>. */
   certNames?: string[];
   config?: (c: HostConfig) => void;
+  /** Runs before the host starts: write more files, change the config. */
+  prepare?: (dir: string, ca: TestCa, config: HostConfig) => Promise<void>;
   deps?: HostDeps;
   ca?: TestCa;
 }
@@ -69,6 +71,7 @@ export async function startFixture(o: FixtureOptions): Promise<Fixture> {
   config.reload.debounceMs = 50;
   config.limits.shutdownTimeoutMs = 2000;
   o.config?.(config);
+  await o.prepare?.(dir, ca, config);
   const logs: string[] = [];
   const log: Logger = createLogger({
     level: "debug",
