@@ -10,7 +10,13 @@ import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "../
 import { migrationStep, newerSchemaError, SCHEMA_VERSION, VERSION_TABLE } from "./schema.ts";
 
 export interface MonitorDb extends SqlRunner {
-  /** Runs `work` all or nothing. Callers never run two at once on one MonitorDb. */
+  /**
+   * Runs `work` all or nothing. Callers never run two at once on one
+   * MonitorDb, and `work` awaits nothing but `tx`: with SQLite the statements
+   * are synchronous, so the transaction never yields to the event loop, and
+   * the report store's writer in this process (another connection, which
+   * would wait for our lock synchronously) never runs inside it.
+   */
   transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -109,7 +109,7 @@ for (const backend of backends) {
       assert.equal((await monitor.checkHistory("step.test", 10)).length, 3);
     });
 
-    test("a policy changed under the same id alerts; the fixed policy host resolves", async () => {
+    test("STS-OPS-01 a policy changed under the same id alerts; the fixed policy host resolves", async () => {
       await lab.update(world({ stepMode: "testing", down404: false }));
       await round();
       await round();
