@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import {
   type DnsUpdate,
@@ -119,6 +119,16 @@ describe("dns-update against a real named", { skip: namedSkip(), timeout: 120_00
     ]);
     assert.deepEqual(await named.query("mta-sts.example.test", "CNAME"), ["mta-sts.provider.test"]);
     assert.deepEqual(await named.query("mta-sts.example.test", "A"), []);
+  });
+
+  test("STS-OPS-02 without replace, named ignores a CNAME added beside other data (RFC 2136 §3.4.2.2)", async () => {
+    // The update succeeds but changes nothing: why delegation must delete the TXT in the same update.
+    const add = [
+      { name: "_mta-sts.example.test", type: "CNAME" as const, value: "_mta-sts.provider.test" },
+    ];
+    assert.deepEqual(await send({ add }), { ok: true });
+    assert.deepEqual(await named.query("_mta-sts.example.test", "CNAME"), []);
+    assert.equal((await named.query("_mta-sts.example.test", "TXT")).length, 1);
   });
 
   test("adds A and AAAA records, over TCP when asked", async () => {
@@ -241,6 +251,50 @@ describe("dns-update against a real named", { skip: namedSkip(), timeout: 120_00
     );
     assert.equal(result.rcode, "NOTAUTH");
     assert.match(result.message, /not authoritative for zone other\.test/);
+  });
+});
+
+describe("dns-update with the narrow update-policy of docs/dns-update.md", {
+  skip: namedSkip(),
+  timeout: 60_000,
+}, () => {
+  let named: NamedServer;
+  before(async () => {
+    named = await startNamed({
+      zone: "example.com",
+      key: KEY,
+      updatePolicy: [
+        `grant ${KEY.name} name _mta-sts.example.com. TXT CNAME;`,
+        `grant ${KEY.name} name _smtp._tls.example.com. TXT;`,
+        `grant ${KEY.name} name mta-sts.example.com. A AAAA CNAME;`,
+      ].join(" "),
+    });
+  });
+  after(() => named?.close());
+
+  test("the granted names and types update; anything else is REFUSED", async () => {
+    const options = { server: { host: named.host, port: named.port }, key: KEY };
+    const granted = await sendUpdate(
+      {
+        zone: "example.com",
+        replace: [{ name: "_mta-sts.example.com", type: "TXT" }],
+        add: [
+          { name: "_mta-sts.example.com", type: "TXT", value: "v=STSv1; id=1" },
+          { name: "mta-sts.example.com", type: "AAAA", value: "2001:db8::443" },
+        ],
+      },
+      options,
+    );
+    assert.deepEqual(granted, { ok: true });
+    assert.deepEqual(await named.query("_mta-sts.example.com", "TXT"), ["v=STSv1; id=1"]);
+    const other = failed(
+      await sendUpdate(
+        { zone: "example.com", add: [{ name: "www.example.com", type: "A", value: "192.0.2.80" }] },
+        options,
+      ),
+    );
+    assert.equal(other.rcode, "REFUSED");
+    assert.match(other.message, /update-policy/);
   });
 });
 
@@ -516,40 +570,51 @@ async function closedPort(): Promise<number> {
 }
 
 /** UDP and TCP on one loopback port, answering each query with `answer`'s bytes (null: silence). */
-async function fakeServer(answer: (query: Buffer, transport: "udp" | "tcp") => Buffer | null) {
-  const udp = createSocket("udp4");
-  await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
-  const port = udp.address().port;
-  udp.on("message", (query, peer) => {
-    const reply = answer(query, "udp");
-    if (reply) udp.send(reply, peer.port, peer.address);
-  });
-  const sockets = new Set<import("node:net").Socket>();
-  const tcp = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
-    let buffered = Buffer.alloc(0);
-    socket.on("data", (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
-      const reply = answer(buffered.subarray(2, 2 + buffered.readUInt16BE(0)), "tcp");
-      if (!reply) return;
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(reply.length);
-      socket.end(Buffer.concat([length, reply]));
+async function fakeServer(
+  answer: (query: Buffer, transport: "udp" | "tcp") => Buffer | null,
+): Promise<{ server: { host: string; port: number }; close(): Promise<void> }> {
+  // The UDP port picked may be taken for TCP: then close it and pick again.
+  for (let attempt = 0; ; attempt++) {
+    const udp = createSocket("udp4");
+    await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
+    const port = udp.address().port;
+    udp.on("message", (query, peer) => {
+      const reply = answer(query, "udp");
+      if (reply) udp.send(reply, peer.port, peer.address);
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once("error", reject);
-    tcp.listen(port, "127.0.0.1", () => resolve());
-  });
-  return {
-    server: { host: "127.0.0.1", port },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
-      await new Promise<void>((resolve) => udp.close(() => resolve()));
-    },
-  };
+    const sockets = new Set<Socket>();
+    const tcp = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => {});
+      let buffered = Buffer.alloc(0);
+      socket.on("data", (chunk) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
+        const reply = answer(buffered.subarray(2, 2 + buffered.readUInt16BE(0)), "tcp");
+        if (!reply) return;
+        const length = Buffer.alloc(2);
+        length.writeUInt16BE(reply.length);
+        socket.end(Buffer.concat([length, reply]));
+      });
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      tcp.once("error", () => resolve(false));
+      tcp.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    const closeUdp = () => new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (!listening) {
+      await closeUdp();
+      if (attempt >= 20) throw new Error("no loopback port free for both UDP and TCP");
+      continue;
+    }
+    return {
+      server: { host: "127.0.0.1", port },
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => tcp.close(() => resolve()));
+        await closeUdp();
+      },
+    };
+  }
 }
