@@ -27,8 +27,9 @@ export async function openAccount(options: ResolvedAcmeOptions, state: StateDir)
   const client = new Client({
     directoryUrl: options.directoryUrl,
     accountKey: keyPem,
-    // acme-client's own waits (order finalization) poll at our pace.
-    backoffAttempts: Math.max(3, Math.ceil(options.validationTimeoutMs / options.pollMs)),
+    // acme-client's own waits (order finalization) poll at our pace and give up
+    // after about validationTimeoutMs (most waits are the 4 × pollMs ceiling).
+    backoffAttempts: 3 + Math.ceil(options.validationTimeoutMs / (options.pollMs * 4)),
     backoffMin: options.pollMs,
     backoffMax: options.pollMs * 4,
   });

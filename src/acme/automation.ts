@@ -18,6 +18,9 @@ import { openStateDir } from "./state-dir.ts";
 import { probeCa, routeToCa } from "./transport.ts";
 import type { AcmeManager } from "./types.ts";
 
+/** How long stop() waits for orders under way to notice it. */
+const STOP_WAIT_MS = 5000;
+
 export interface NameStatus {
   name: string;
   /** `valid`: a certificate is held (see notAfter); `ordering`: an attempt is under way. */
@@ -94,12 +97,18 @@ export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
       log.info(renewing ? "acme.renew.start" : "acme.order.start", { name });
       try {
         const leave = await orderSlot();
-        const issued = await orderCertificate(name, {
-          client: await account(),
-          options,
-          pending,
-          stopped: () => stopped,
-        }).finally(leave);
+        let issued: Awaited<ReturnType<typeof orderCertificate>>;
+        try {
+          const client = await account();
+          issued = await orderCertificate(name, {
+            client,
+            options,
+            pending,
+            stopped: () => stopped,
+          });
+        } finally {
+          leave();
+        }
         const held = describe(name, { leaf: issued.cert, chain: issued.chain, key: issued.key });
         index.put(held);
         await save(state, held, log);
@@ -227,8 +236,15 @@ export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
         m.timer = undefined;
         if (m.inflight !== undefined) inflight.push(m.inflight);
       }
-      // Orders notice `stopped` at their next step; wait so no request outlives stop().
-      await Promise.allSettled(inflight);
+      // Orders notice `stopped` at their next step; wait for that, but not for a CA that hangs.
+      let cap: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(inflight),
+        new Promise((resolve) => {
+          cap = setTimeout(resolve, STOP_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(cap);
       release();
     },
   };

@@ -23,8 +23,13 @@ function install(): void {
   if (installed) return;
   installed = true;
   axios.interceptors.request.use((config) => {
-    const url = new URL(config.url ?? "", config.baseURL);
-    const route = routes.get(url.origin);
+    let origin: string;
+    try {
+      origin = new URL(config.url ?? "", config.baseURL).origin;
+    } catch {
+      return config;
+    }
+    const route = routes.get(origin);
     if (route === undefined) return config;
     if (route.agent !== undefined) config.httpsAgent = route.agent;
     config.timeout = route.timeoutMs;
