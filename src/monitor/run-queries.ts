@@ -24,10 +24,14 @@ export async function insertRun(db: SqlRunner, run: CheckRun): Promise<void> {
 /** The newest run of each of `domains` that has one, in the order of `domains`. */
 export async function latestRuns(db: SqlRunner, domains: readonly string[]): Promise<CheckRun[]> {
   if (domains.length === 0) return [];
+  // One index seek per domain (domain, at_ms), however long the history; by
+  // time, not by id, since runs need not be written in the order they ran.
+  // A VALUES list's column is `column1` in both SQLite and PostgreSQL.
   const rows = await db.all(
     `SELECT ${COLUMNS} FROM monitor_check_runs WHERE id IN (
-       SELECT max(id) FROM monitor_check_runs
-       WHERE domain IN (${domains.map(() => "?").join(", ")}) GROUP BY domain)`,
+       SELECT (SELECT x.id FROM monitor_check_runs x WHERE x.domain = d.column1
+               ORDER BY x.at_ms DESC, x.id DESC LIMIT 1)
+       FROM (VALUES ${domains.map(() => "(?)").join(", ")}) AS d)`,
     [...domains],
   );
   const byDomain = new Map(rows.map((r) => [String(r.domain), runOf(r)]));
