@@ -92,6 +92,7 @@ export async function startAcme(input: AcmeOptions): Promise<AcmeAutomation> {
   };
 
   const attempt = (name: string, m: Managed): Promise<void> => {
+    if (stopped) return Promise.resolve();
     m.inflight ??= (async () => {
       const renewing = index.stored(name) !== undefined;
       log.info(renewing ? "acme.renew.start" : "acme.order.start", { name });

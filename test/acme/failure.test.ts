@@ -60,6 +60,21 @@ describe("ACME failures against pebble", { skip, timeout: 60_000 }, () => {
     assert.equal(acme.status(name)?.failures, 0);
   });
 
+  test("stop() ends the retries of a failing name, and a stopped automation refuses new work", async (t) => {
+    const name = `mta-sts.stopped.${APEX}`;
+    world.setAddress(name, NOWHERE);
+    const { acme, log } = await world.automation(t, { retryBaseMs: 100, retryMaxMs: 100 });
+    await acme.ensure([name]);
+    assert.equal(acme.status(name)?.failures, 1);
+    await acme.stop();
+    const attempts = () => log.filter((l) => l.msg === "acme.order.start").length;
+    const before = attempts();
+    // Several retry periods pass; a slow machine only makes a stray retry less likely.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(attempts(), before, "no attempt after stop()");
+    await assert.rejects(acme.ensure([name]), /stopped/);
+  });
+
   test("a wrong key authorization on port 80 is explained as another server answering", async (t) => {
     const name = `mta-sts.wrong.${APEX}`;
     world.setAddress(name, "127.0.0.1");
