@@ -85,9 +85,8 @@ describe("rollout → mtasts host → named", { skip: namedSkip() }, () => {
       "--tsig-key",
       key,
       "--json",
-      ...lab
-        .checkArgs()
-        .filter((_, i, all) => all[i] !== "--https-port" && all[i - 1] !== "--https-port"),
+      // The last --https-port wins: the host under test, not the lab's policy host.
+      ...lab.checkArgs(),
       "--https-port",
       httpsPort,
     ];
