@@ -95,6 +95,11 @@ export function createDashboardApp(o: DashboardOptions): DashboardApp {
       intake.handle(req, res);
       return "intake";
     }
+    if (path === "/favicon.ico" || path === "/robots.txt") {
+      // Asked for by browsers and crawlers on their own; not worth a login redirect.
+      send(req, res, 404, "text/plain; charset=utf-8", "");
+      return "static";
+    }
     if (path.startsWith("/static/")) {
       const asset = get ? assets.get(path) : undefined;
       if (asset === undefined) throw new HttpError(404, "not-found", "no such file");

@@ -48,7 +48,13 @@ function showForm(
   error: string | null,
   headers: Record<string, string> = {},
 ): void {
-  const token = randomBytes(24).toString("base64url");
+  // One token per browser, reused while its cookie lives: a second tab or a
+  // background request that lands on the login page must not invalidate the first form.
+  const existing = cookies(req.headers.cookie).get(LOGIN_COOKIE);
+  const token =
+    existing !== undefined && /^[A-Za-z0-9_-]{32}$/.test(existing)
+      ? existing
+      : randomBytes(24).toString("base64url");
   sendHtml(req, res, status, loginPage(token, next, error), {
     ...headers,
     "set-cookie": loginCookie(token, p),

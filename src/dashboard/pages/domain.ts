@@ -47,7 +47,7 @@ ${monitorSections(a, admin, ctx.principal.csrf ?? "", path)}`,
 
 function sessionsChart(a: DomainAnswer): Html {
   const types = a.resultTypes;
-  return html`<figure class="chart" data-chart="stacked" data-table="t-days" aria-labelledby="chart-days-cap">
+  return html`<figure class="chart" id="chart-sessions" data-chart="stacked" data-table="t-days" aria-labelledby="chart-days-cap">
 <figcaption id="chart-days-cap">Sessions per day by result (UTC days a report period starts)</figcaption>
 <div class="plot" aria-hidden="true"></div>
 <details><summary>Data table</summary>
@@ -64,7 +64,15 @@ function sessionsChart(a: DomainAnswer): Html {
   )}</tbody></table></div>
 <p class="muted">Failures by result type come from the reports' failure details, which may overlap or be incomplete; the "Failed (summary)" column is the reports' own total.</p>
 </details>
-</figure>`;
+</figure>
+${
+  types.length === 0
+    ? nothing
+    : html`<figure class="chart" id="chart-failures" data-chart="stacked" data-table="t-days" data-skip="successful" aria-labelledby="chart-fail-cap">
+<figcaption id="chart-fail-cap">Failed sessions per day by result type (the same table, without the successful sessions)</figcaption>
+<div class="plot" aria-hidden="true"></div>
+</figure>`
+}`;
 }
 
 function monitorSections(a: DomainAnswer, admin: boolean, csrf: string, path: string): Html {

@@ -16,24 +16,32 @@
     "#1b7c83",
   ];
 
-  function readTable(table) {
+  // Columns marked data-series in the head; `skip` names one to leave out.
+  function readTable(table, skip) {
     const heads = [...table.tHead.rows[0].cells].filter((c) => c.dataset.series !== undefined);
-    const names = heads.map((c) => c.dataset.series);
+    const all = heads.map((c) => c.dataset.series);
     const xs = [];
-    const columns = names.map(() => []);
+    const columns = all.map(() => []);
     for (const row of table.tBodies[0].rows) {
       xs.push(Date.parse(`${row.dataset.day}T00:00:00Z`) / 1000);
       const values = [...row.cells].filter((c) => c.dataset.value !== undefined);
       for (const [i, cell] of values.entries()) columns[i].push(Number(cell.dataset.value));
     }
-    return { names, xs, columns };
+    const keep = all.map((n, i) => (n === skip ? -1 : i)).filter((i) => i >= 0);
+    return {
+      names: keep.map((i) => all[i]),
+      colors: keep,
+      xs,
+      columns: keep.map((i) => columns[i]),
+    };
   }
 
   function draw(figure) {
     const table = document.getElementById(figure.dataset.table);
     const target = figure.querySelector(".plot");
     if (!table || !target || typeof uPlot === "undefined") return;
-    const { names, xs, columns } = readTable(table);
+    const { names, colors, xs, columns } = readTable(table, figure.dataset.skip);
+    if (names.length === 0) return;
     // Cumulative sums, drawn top series first so each fill sits above the next.
     const stacked = [];
     let running = xs.map(() => 0);
@@ -45,8 +53,9 @@
     const series = [{ label: "Day" }].concat(
       order.map((i) => ({
         label: names[i],
-        stroke: COLORS[i % COLORS.length],
-        fill: `${COLORS[i % COLORS.length]}55`,
+        stroke: COLORS[colors[i] % COLORS.length],
+        // Opaque: each lower band covers the part of the one above it that it shares.
+        fill: COLORS[colors[i] % COLORS.length],
         value: (_u, _v, _s, idx) => (idx == null ? "—" : columns[i][idx].toLocaleString("en-US")),
       })),
     );

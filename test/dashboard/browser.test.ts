@@ -1,0 +1,230 @@
+// The dashboard in a real browser: Debian's chromium, headless, driven by
+// playwright-core (no browser download). Logs in, reads the overview and a
+// domain page and compares the charted numbers (the data table each chart is
+// drawn from, and what the chart says it plotted) with the store's own
+// summary; shows a report full of markup as text; refuses the unauthenticated,
+// forged CSRF tokens and the read-only role. Screenshots go to
+// test-artifacts/ (git-ignored). Off CI, skipped only when chromium is missing.
+
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { type Browser, chromium, type Page } from "playwright-core";
+import type { Alert } from "../../src/monitor/types.ts";
+import { ADMIN, HOSTILE_INFO, HOSTILE_ORG, NOW, READER, type Served, serve } from "./fixture.ts";
+import { memoryMonitor } from "./memory-monitor.ts";
+
+const CHROMIUM = process.env.MTASTS_TEST_CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
+const DAY = 86_400_000;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : process.env.CI
+    ? (() => {
+        throw new Error(
+          `chromium not found at ${CHROMIUM} [CI is set, so a missing browser fails]`,
+        );
+      })()
+    : `chromium not found at ${CHROMIUM}; install Debian's chromium package`;
+
+let s: Served;
+let browser: Browser;
+const cspViolations: string[] = [];
+const alerts: Alert[] = [
+  {
+    id: "a1",
+    rule: "failure-rate",
+    domain: "d7.example",
+    subject: "policy",
+    message: "failure rate 12% over 1 day",
+    state: "open",
+    firstSeen: new Date("2025-01-31T00:00:00Z"),
+    lastSeen: new Date("2025-02-01T00:00:00Z"),
+    snoozedUntil: null,
+    resolvedAt: null,
+  },
+];
+
+before(async () => {
+  if (skip !== false) return;
+  s = await serve({ monitor: memoryMonitor(["d7.example"], [], alerts) });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox"],
+    timeout: 60_000,
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  await s?.close();
+});
+
+async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on("console", (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+  page.on("dialog", (d) => {
+    cspViolations.push(`dialog opened: ${d.message()}`);
+    void d.dismiss();
+  });
+  return page;
+}
+
+async function logIn(page: Page, user: string, password: string, path = "/"): Promise<void> {
+  await page.goto(`${s.url}${path}`);
+  assert.match(
+    page.url(),
+    /\/login\?next=/,
+    "an unauthenticated page sends the browser to the login",
+  );
+  await page.getByLabel("User name").fill(user);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+}
+
+test("log in, overview and a domain: the charted numbers equal the store's summary", {
+  skip,
+}, async () => {
+  const page = await newPage();
+  await logIn(page, ADMIN.user, ADMIN.password);
+  assert.equal(new URL(page.url()).pathname, "/");
+
+  // Keyboard: the skip link comes first.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+
+  const domain = "d7.example";
+  const filter = { domain, since: new Date(NOW.getTime() - 30 * DAY), until: NOW };
+  const byDay = await s.store.summary(filter, "day");
+  const row = page.locator("#domains tbody tr", {
+    has: page.locator(`a[href="/domains/${domain}"]`),
+  });
+  const all = byDay.total.successful + byDay.total.failed;
+  assert.equal(
+    await row.locator("td[data-rate30]").textContent(),
+    `${((byDay.total.successful / all) * 100).toFixed(1)}%`,
+  );
+  await page.screenshot({ path: `${ARTIFACTS}dashboard-overview.png`, fullPage: true });
+
+  await row.locator("a").first().click();
+  await page.waitForURL(`${s.url}/domains/${domain}`);
+  const figure = page.locator("#chart-sessions");
+  await figure.locator("canvas").first().waitFor({ state: "attached" });
+  await page.waitForFunction(() => document.querySelectorAll("figure[data-plotted]").length === 2);
+
+  // The data table the chart is drawn from, against summary --by day.
+  const table = await page.$$eval("#t-days tbody tr", (rows) =>
+    rows.map((r) => ({
+      day: (r as HTMLElement).dataset.day,
+      values: [...r.querySelectorAll("td[data-value]")].map((c) =>
+        Number((c as HTMLElement).dataset.value),
+      ),
+      failed: Number((r.querySelector("td[data-failed]") as HTMLElement).dataset.failed),
+      reports: Number((r.querySelector("td[data-reports]") as HTMLElement).dataset.reports),
+    })),
+  );
+  assert.deepEqual(
+    table.map((r) => [r.day, r.values[0], r.failed, r.reports]),
+    byDay.rows.map((r) => [r.key, r.successful, r.failed, r.reports]),
+  );
+  // What the chart says it plotted, against summary --by result-type.
+  const plotted = JSON.parse((await figure.getAttribute("data-plotted")) ?? "{}");
+  const byType = await s.store.summary(filter, "result-type");
+  assert.equal(plotted.points, byDay.rows.length);
+  assert.deepEqual(plotted.sums, {
+    successful: byDay.total.successful,
+    ...Object.fromEntries(byType.rows.map((r) => [r.key, r.failed])),
+  });
+  assert.equal(
+    await page.locator("#total-successful").textContent(),
+    byDay.total.successful.toLocaleString("en-US"),
+  );
+  assert.equal(
+    await page.locator("#total-failed").textContent(),
+    byDay.total.failed.toLocaleString("en-US"),
+  );
+  await page.screenshot({ path: `${ARTIFACTS}dashboard-domain.png`, fullPage: true });
+
+  // The same page on a phone.
+  const phone = await newPage({ width: 390, height: 844 });
+  await logIn(phone, ADMIN.user, ADMIN.password, `/domains/${domain}`);
+  await phone.locator("figure canvas").first().waitFor({ state: "attached" });
+  const overflow = await phone.evaluate(
+    () => document.documentElement.scrollWidth - window.innerWidth,
+  );
+  assert.ok(overflow <= 1, `the page fits a phone's width (overflows by ${overflow}px)`);
+  await phone.screenshot({ path: `${ARTIFACTS}dashboard-domain-phone.png`, fullPage: true });
+  assert.deepEqual(cspViolations, [], "no Content-Security-Policy violations, no dialogs");
+});
+
+test("a report whose fields carry <script> and markup is shown as text", { skip }, async () => {
+  const page = await newPage();
+  await logIn(page, READER.user, READER.password, `/reports/${s.hostileId}`);
+  assert.equal(await page.locator("#organization").textContent(), HOSTILE_ORG);
+  assert.ok((await page.locator("main").textContent())?.includes(HOSTILE_INFO));
+  assert.equal(await page.evaluate(() => (window as { __pwned?: number }).__pwned), undefined);
+  // No element came from the report: our pages have no inline script and no <img> or <b> at all.
+  assert.equal(await page.locator("main script, main img, main b, main i").count(), 0);
+  await page.goto(`${s.url}/reports?domain=xss.example`);
+  assert.ok((await page.locator("#reports").textContent())?.includes(HOSTILE_ORG));
+  await page.goto(`${s.url}/`);
+  assert.equal(await page.evaluate(() => (window as { __pwned?: number }).__pwned), undefined);
+  await page.screenshot({ path: `${ARTIFACTS}dashboard-hostile-report.png`, fullPage: true });
+  assert.deepEqual(cspViolations, []);
+});
+
+test("unauthenticated API calls get 401; forged CSRF tokens 403; the read-only role cannot act", {
+  skip,
+}, async () => {
+  const anon = await newPage();
+  await anon.goto(`${s.url}/healthz`);
+  assert.equal(await anon.evaluate(async () => (await fetch("/api/domains")).status), 401);
+
+  const admin = await newPage();
+  await logIn(admin, ADMIN.user, ADMIN.password, "/alerts");
+  // A state-changing call from the page without the token, then a form whose token was tampered with.
+  assert.equal(
+    await admin.evaluate(
+      async () => (await fetch("/api/alerts/a1/resolve", { method: "POST" })).status,
+    ),
+    403,
+  );
+  await admin.locator('form[action="/alerts/a1/resolve"] input[name="csrf"]').evaluate((e) => {
+    (e as HTMLInputElement).value = "forged";
+  });
+  const [response] = await Promise.all([
+    admin.waitForResponse((r) => r.url().endsWith("/alerts/a1/resolve")),
+    admin.getByRole("button", { name: "Resolve" }).click(),
+  ]);
+  assert.equal(response.status(), 403);
+  assert.equal(alerts[0]?.state, "open");
+
+  const reader = await newPage();
+  await logIn(reader, READER.user, READER.password, "/alerts");
+  assert.equal(
+    await reader.getByRole("button", { name: "Snooze" }).count(),
+    0,
+    "no actions offered to the read-only role",
+  );
+  const status = await reader.evaluate(async () => {
+    const me = await (await fetch("/api/me")).json();
+    const res = await fetch("/api/alerts/a1/resolve", {
+      method: "POST",
+      headers: { "x-csrf-token": me.csrf },
+    });
+    return res.status;
+  });
+  assert.equal(status, 403);
+  assert.equal(alerts[0]?.state, "open");
+
+  // The admin with the real token can.
+  await admin.goto(`${s.url}/alerts`);
+  await admin.getByRole("button", { name: "Resolve" }).click();
+  await admin.waitForURL(`${s.url}/alerts`);
+  assert.equal(alerts[0]?.state, "resolved");
+});
