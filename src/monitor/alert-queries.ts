@@ -93,6 +93,17 @@ export async function touchAlert(
   );
 }
 
+/** Sets lastSeen of many alerts at once (in chunks, to stay under parameter limits). */
+export async function markSeen(db: SqlRunner, ids: readonly string[], at: Date): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500).map(Number);
+    await db.run(
+      `UPDATE monitor_alerts SET last_seen_ms = ? WHERE id IN (${chunk.map(() => "?").join(", ")})`,
+      [at.getTime(), ...chunk],
+    );
+  }
+}
+
 /** False when the alert does not exist or is already resolved. */
 export async function resolveAlert(
   db: SqlRunner,

@@ -17,6 +17,7 @@ import {
   getAlert,
   insertAlert,
   liveAlerts,
+  markSeen,
   resolveAlert,
   type StoredAlert,
   touchAlert,
@@ -68,6 +69,8 @@ export async function reconcile(
       );
     });
 
+  // Alerts seen again with nothing else to change: one UPDATE for all of them.
+  const seen: string[] = [];
   for (const j of judgements) {
     const firing = new Set<string>();
     for (const c of j.firing) {
@@ -85,9 +88,24 @@ export async function reconcile(
   for (const a of live.values()) {
     if (!domains.has(a.domain) || !ruleEnabled(config, a.rule)) await close(a);
   }
+  await markSeen(db, seen, now);
   return changes;
 
   async function fire(c: Condition, existing: StoredAlert | undefined): Promise<void> {
+    const snoozeOver =
+      existing?.state === "snoozed" &&
+      (existing.snoozedUntil === null || existing.snoozedUntil.getTime() <= now.getTime());
+    const reminder =
+      existing?.state === "open" &&
+      config.renotifyMs !== null &&
+      (existing.notifiedAt?.getTime() ?? 0) + config.renotifyMs <= now.getTime();
+    const resend = snoozeOver || reminder;
+    if (existing !== undefined && !resend) {
+      // Nothing to send: no transaction needed, and usually only lastSeen changes.
+      if (existing.message === c.message) seen.push(existing.id);
+      else await touchAlert(db, existing.id, { message: c.message, at: now });
+      return;
+    }
     await db.transaction(async (tx) => {
       if (existing === undefined) {
         const id = await insertAlert(tx, c, now);
@@ -105,24 +123,14 @@ export async function reconcile(
         await notify(tx, "alert.opened", alert, false);
         return;
       }
-      const snoozeOver =
-        existing.state === "snoozed" &&
-        (existing.snoozedUntil === null || existing.snoozedUntil.getTime() <= now.getTime());
-      const reminder =
-        existing.state === "open" &&
-        config.renotifyMs !== null &&
-        (existing.notifiedAt?.getTime() ?? 0) + config.renotifyMs <= now.getTime();
-      const resend = snoozeOver || reminder;
       await touchAlert(tx, existing.id, {
         message: c.message,
         at: now,
         reopen: snoozeOver,
-        notified: resend,
+        notified: true,
       });
-      if (resend) {
-        const alert = await getAlert(tx, existing.id);
-        if (alert !== null) await notify(tx, "alert.opened", alert, true);
-      }
+      const alert = await getAlert(tx, existing.id);
+      if (alert !== null) await notify(tx, "alert.opened", alert, true);
     });
   }
 }
