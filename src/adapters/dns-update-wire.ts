@@ -21,31 +21,8 @@ export interface WireUpdate {
   adds: WireChange[];
 }
 
-export interface WireReply {
-  id: number;
-  isResponse: boolean;
-  opcode: number;
-  rcode: number;
-  truncated: boolean;
-  /** The last additional record when it is a TSIG. */
-  tsig?: TsigRecord;
-}
-
-/** The TSIG fields of a message (RFC 8945 §4.2). */
-export interface TsigRecord {
-  /** Where the TSIG RR starts: the MAC covers everything before it. */
-  offset: number;
-  keyName: string;
-  algorithm: string;
-  timeSigned: number;
-  fudge: number;
-  mac: Buffer;
-  originalId: number;
-  error: number;
-  otherData: Buffer;
-}
-
-const TYPE = { A: 1, CNAME: 5, SOA: 6, TXT: 16, AAAA: 28, TSIG: 250 } as const;
+const TYPE = { A: 1, CNAME: 5, TXT: 16, AAAA: 28 } as const;
+const TYPE_SOA = 6;
 const CLASS_IN = 1;
 const CLASS_ANY = 255;
 const OPCODE_UPDATE = 5;
@@ -79,7 +56,7 @@ export function encodeUpdate(
   for (const [i, del] of update.deletes.entries()) {
     const name = encodeName(del.name);
     if (typeof name === "string") return { ok: false, message: `delete ${i + 1}: ${name}` };
-    if (!(del.type in TYPE))
+    if (!Object.hasOwn(TYPE, del.type))
       return { ok: false, message: `delete ${i + 1}: unsupported type "${del.type}"` };
     records.push(name, fixed(TYPE[del.type], CLASS_ANY, 0, 0));
   }
@@ -104,7 +81,7 @@ export function encodeUpdate(
   header.writeUInt16BE(0, 6); // PRCOUNT
   header.writeUInt16BE(update.deletes.length + update.adds.length, 8); // UPCOUNT
   const zoneQuestion = Buffer.alloc(4);
-  zoneQuestion.writeUInt16BE(TYPE.SOA, 0);
+  zoneQuestion.writeUInt16BE(TYPE_SOA, 0);
   zoneQuestion.writeUInt16BE(CLASS_IN, 2);
   const bytes = Buffer.concat([header, zone, zoneQuestion, ...records]);
   if (bytes.length > 65_000)
@@ -176,127 +153,4 @@ function fixed(type: number, klass: number, ttl: number, rdlength: number): Buff
   b.writeUInt32BE(ttl, 4);
   b.writeUInt16BE(rdlength, 8);
   return b;
-}
-
-/** Reads a reply's header and its TSIG, or says what is wrong with the bytes. Never throws. */
-export function readReply(bytes: Buffer): WireReply | { error: string } {
-  try {
-    return parseReply(bytes);
-  } catch (error) {
-    return {
-      error:
-        error instanceof RangeError || error instanceof Malformed ? error.message : String(error),
-    };
-  }
-}
-
-class Malformed extends Error {}
-
-function parseReply(bytes: Buffer): WireReply {
-  if (bytes.length < 12)
-    throw new Malformed(`the reply is ${bytes.length} bytes, shorter than a DNS header`);
-  const flags = bytes.readUInt16BE(2);
-  const reply: WireReply = {
-    id: bytes.readUInt16BE(0),
-    isResponse: (flags & 0x8000) !== 0,
-    opcode: (flags >> 11) & 0xf,
-    rcode: flags & 0xf,
-    truncated: (flags & 0x0200) !== 0,
-  };
-  const [qd, an, ns, ar] = [4, 6, 8, 10].map((at) => bytes.readUInt16BE(at)) as [
-    number,
-    number,
-    number,
-    number,
-  ];
-  let at = 12;
-  for (let i = 0; i < qd; i++) at = readName(bytes, at).end + 4;
-  const total = an + ns + ar;
-  for (let i = 0; i < total; i++) {
-    const start = at;
-    const owner = readName(bytes, at);
-    at = owner.end;
-    const type = need(bytes, at, 10).readUInt16BE(at);
-    const rdlength = bytes.readUInt16BE(at + 8);
-    at += 10;
-    need(bytes, at, rdlength);
-    if (type === TYPE.TSIG) {
-      if (i !== total - 1)
-        throw new Malformed("the reply has a TSIG record that is not the last record");
-      reply.tsig = readTsig(bytes, start, owner.name, at, at + rdlength);
-    }
-    at += rdlength;
-  }
-  // Bytes past the last record are ignored, as resolvers do.
-  return reply;
-}
-
-function readTsig(
-  bytes: Buffer,
-  offset: number,
-  keyName: string,
-  from: number,
-  end: number,
-): TsigRecord {
-  const algorithm = readName(bytes, from);
-  let at = algorithm.end;
-  const within = (n: number) => {
-    if (at + n > end) throw new Malformed("the reply's TSIG record is cut short");
-  };
-  within(10);
-  const timeSigned = bytes.readUIntBE(at, 6);
-  const fudge = bytes.readUInt16BE(at + 6);
-  const macSize = bytes.readUInt16BE(at + 8);
-  at += 10;
-  within(macSize + 6);
-  const mac = Buffer.from(bytes.subarray(at, at + macSize));
-  at += macSize;
-  const originalId = bytes.readUInt16BE(at);
-  const error = bytes.readUInt16BE(at + 2);
-  const otherLength = bytes.readUInt16BE(at + 4);
-  at += 6;
-  within(otherLength);
-  const otherData = Buffer.from(bytes.subarray(at, at + otherLength));
-  return {
-    offset,
-    keyName,
-    algorithm: algorithm.name,
-    timeSigned,
-    fudge,
-    mac,
-    originalId,
-    error,
-    otherData,
-  };
-}
-
-/** A name with compression pointers followed (each must point backwards, so no loops). */
-function readName(bytes: Buffer, start: number): { name: string; end: number } {
-  const labels: string[] = [];
-  let at = start;
-  let end = -1;
-  for (;;) {
-    const len = need(bytes, at, 1)[at] ?? 0;
-    if ((len & 0xc0) === 0xc0) {
-      const target = need(bytes, at, 2).readUInt16BE(at) & 0x3fff;
-      if (target >= at)
-        throw new Malformed(
-          "the reply has a name compression pointer that does not point backwards",
-        );
-      if (end < 0) end = at + 2;
-      at = target;
-    } else if (len & 0xc0) {
-      throw new Malformed(`the reply has an unknown label type 0x${len.toString(16)}`);
-    } else if (len === 0) {
-      return { name: labels.join("."), end: end < 0 ? at + 1 : end };
-    } else {
-      labels.push(need(bytes, at + 1, len).toString("latin1", at + 1, at + 1 + len));
-      at += len + 1;
-    }
-  }
-}
-
-function need(bytes: Buffer, at: number, n: number): Buffer {
-  if (at + n > bytes.length) throw new Malformed("the reply is cut short");
-  return bytes;
 }

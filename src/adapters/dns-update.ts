@@ -6,7 +6,16 @@
 
 import { randomInt } from "node:crypto";
 import { exchange } from "./dns-exchange.ts";
-import { encodeUpdate, readReply } from "./dns-update-wire.ts";
+import {
+  badReply,
+  type FailureContext,
+  failure,
+  rcodeFailure,
+  transportFailure,
+  tsigFailure,
+} from "./dns-update-failures.ts";
+import { readReply, type WireReply } from "./dns-update-reply.ts";
+import { encodeUpdate } from "./dns-update-wire.ts";
 import { signMessage, type TsigKey, verifyReply } from "./tsig.ts";
 
 export type { TsigKey } from "./tsig.ts";
@@ -57,174 +66,74 @@ const UDP_LIMIT = 512;
 const OPCODE_UPDATE = 5;
 
 export async function sendUpdate(update: DnsUpdate, options: UpdateOptions): Promise<UpdateResult> {
+  const context: FailureContext = {
+    zone: update.zone,
+    where: `${options.server.host} port ${options.server.port}`,
+    key: options.key,
+  };
   const id = randomInt(0, 65_536);
   const encoded = encodeUpdate(
     {
       zone: update.zone,
+      // Deletes first: RFC 2136 §3.4.2 applies the records in order, so a
+      // replaced RRset is emptied before its new records arrive.
       deletes: [...(update.replace ?? []), ...(update.delete ?? [])],
       adds: (update.add ?? []).map((change) => ({ ...change, ttl: change.ttl ?? DEFAULT_TTL })),
     },
     id,
   );
   if (!encoded.ok)
-    return {
-      ok: false,
-      rcode: "INVALID",
-      message: `the update for zone ${update.zone} is not valid: ${encoded.message}`,
-      temporary: false,
-    };
+    return failure(context, "INVALID", `the update is not valid: ${encoded.message}`, false);
   const now = options.now ?? (() => new Date());
   const signed = options.key
     ? signMessage(encoded.bytes, options.key, now())
     : { bytes: encoded.bytes, mac: undefined };
-  const where = `${options.server.host} port ${options.server.port}`;
   const deadline = performance.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
   let transport: "udp" | "tcp" = options.tcp || signed.bytes.length > UDP_LIMIT ? "tcp" : "udp";
   for (;;) {
     const left = Math.max(1, Math.round(deadline - performance.now()));
     const sent = await exchange(signed.bytes, options.server, transport, left);
-    if (!sent.ok) {
-      const rcode = { timeout: "TIMEOUT", refused: "CONNREFUSED", network: "NETWORK" }[sent.kind];
-      const hint =
-        sent.kind === "network"
-          ? ""
-          : ": is named running and listening there? (listen-on, port, firewall)";
-      return {
-        ok: false,
-        rcode,
-        message: `the DNS server at ${where} did not answer the update: ${sent.message}${hint}`,
-        temporary: true,
-      };
-    }
+    if (!sent.ok) return transportFailure(sent.kind, sent.message, context);
     const reply = readReply(sent.bytes);
-    if ("error" in reply) return badReply(where, reply.error);
-    if (reply.id !== id || !reply.isResponse)
-      return badReply(where, "its ID or QR bit does not match our update");
-    if (reply.opcode !== OPCODE_UPDATE)
-      return badReply(where, `it has opcode ${reply.opcode}, not UPDATE (5)`);
+    if ("error" in reply) return badReply(context, reply.error);
+    if (reply.id !== id || !reply.isResponse) {
+      return badReply(context, "its ID or QR bit does not match our update");
+    }
+    if (reply.opcode !== OPCODE_UPDATE) {
+      return badReply(context, `it has opcode ${reply.opcode}, not UPDATE (5)`);
+    }
     if (reply.truncated && transport === "udp") {
-      transport = "tcp"; // the same signed bytes; they are within the fudge still
+      transport = "tcp"; // the same signed bytes: still well within the fudge
       continue;
     }
-    return judge(update.zone, where, options, reply, sent.bytes, signed.mac, now());
+    return judge(reply, sent.bytes, signed.mac, now(), context);
   }
 }
 
+/** RFC 8945 §5.3: a signed request wants a signed reply that covers our MAC. */
 function judge(
-  zone: string,
-  where: string,
-  options: UpdateOptions,
-  reply: Exclude<ReturnType<typeof readReply>, { error: string }>,
+  reply: WireReply,
   bytes: Buffer,
   requestMac: Buffer | undefined,
   now: Date,
+  context: FailureContext,
 ): UpdateResult {
-  const key = options.key;
+  const key = context.key;
   if (key && requestMac) {
-    // A TSIG error in the reply (RFC 8945 §5.3.2) comes unsigned for BADSIG and BADKEY.
+    // BADSIG and BADKEY come back unsigned (§5.3.2), so read the error first.
     const tsigError = reply.tsig?.error ?? 0;
-    if (tsigError !== 0) return tsigFailure(tsigError, key, where, reply.tsig?.otherData);
+    if (tsigError !== 0) return tsigFailure(tsigError, context, reply.tsig?.otherData);
     if (reply.tsig === undefined) {
-      if (reply.rcode !== 0) return rcodeFailure(reply.rcode, zone, where, options);
+      // An unsigned failure is still a failure; an unsigned success proves nothing.
+      if (reply.rcode !== 0) return rcodeFailure(reply.rcode, context);
       return badReply(
-        where,
-        "it says the update succeeded but is not signed, so it cannot be trusted; check the zone's records by hand",
+        context,
+        "it says the update succeeded but is not signed, so it cannot be trusted",
       );
     }
     const verdict = verifyReply(bytes, reply.tsig, key, requestMac, now);
-    if (!verdict.ok)
-      return {
-        ok: false,
-        rcode: verdict.code,
-        message: `${where}: ${verdict.message}`,
-        temporary: false,
-      };
+    if (!verdict.ok) return failure(context, verdict.code, verdict.message, false);
   }
-  return reply.rcode === 0 ? { ok: true } : rcodeFailure(reply.rcode, zone, where, options);
-}
-
-const RCODES = [
-  "NOERROR",
-  "FORMERR",
-  "SERVFAIL",
-  "NXDOMAIN",
-  "NOTIMP",
-  "REFUSED",
-  "YXDOMAIN",
-  "YXRRSET",
-  "NXRRSET",
-  "NOTAUTH",
-  "NOTZONE",
-];
-
-function rcodeFailure(
-  rcode: number,
-  zone: string,
-  where: string,
-  options: UpdateOptions,
-): UpdateResult {
-  const name = RCODES[rcode] ?? `RCODE${rcode}`;
-  const keyText = options.key ? `key "${options.key.name}"` : "no key";
-  const why: Record<string, string> = {
-    REFUSED: options.key
-      ? `the server refused the update: is the key "${options.key.name}" allowed to update zone ${zone} (update-policy / allow-update), and the names in it?`
-      : `the server refused the update: is the key allowed to update zone ${zone} (update-policy)? No TSIG key was given; the zone most likely requires one (--tsig-key)`,
-    NOTAUTH: `the server is not authoritative for zone ${zone}, or did not accept ${keyText}: point the update at the zone's primary server`,
-    NOTZONE: `a name in the update is not inside zone ${zone}: every name must end in ${zone.replace(/\.$/, "")}`,
-    FORMERR:
-      "the server could not parse the update (FORMERR); this is a bug in mtasts or a server that does not speak RFC 2136",
-    NOTIMP: "the server does not support dynamic updates (NOTIMP)",
-    SERVFAIL: `the server failed while applying the update (SERVFAIL): see its log (journal file writable? zone ${zone} loaded?)`,
-    NXDOMAIN: "a prerequisite failed: a name that must exist does not (NXDOMAIN)",
-    YXDOMAIN: "a prerequisite failed: a name that must not exist does (YXDOMAIN)",
-    YXRRSET: "a prerequisite failed: a record set that must not exist does (YXRRSET)",
-    NXRRSET: "a prerequisite failed: a record set that must exist does not (NXRRSET)",
-  };
-  return {
-    ok: false,
-    rcode: name,
-    message: `${where}: ${why[name] ?? `the server answered rcode ${name}`}`,
-    temporary: name === "SERVFAIL",
-  };
-}
-
-function tsigFailure(
-  error: number,
-  key: TsigKey,
-  where: string,
-  other: Buffer | undefined,
-): UpdateResult {
-  const serverTime =
-    other && other.length === 6 ? new Date(other.readUIntBE(0, 6) * 1000).toISOString() : undefined;
-  const table: Record<number, [string, string]> = {
-    16: [
-      "BADSIG",
-      `the TSIG secret does not match the server's (the server rejected the signature of key "${key.name}"): copy the secret from the server's key statement again`,
-    ],
-    17: [
-      "BADKEY",
-      `the server does not know the TSIG key "${key.name}" with algorithm ${key.algorithm}: check the key's name and algorithm against the server's \`key\` statement`,
-    ],
-    18: [
-      "BADTIME",
-      `the server rejected the signature's time: this machine's clock and the server's differ by more than the fudge${serverTime ? ` (server time ${serverTime})` : ""}; sync both with NTP`,
-    ],
-    21: ["BADALG", `the server does not support ${key.algorithm}`],
-    22: ["BADTRUNC", "the server rejected a truncated MAC"],
-  };
-  const [rcode, message] = table[error] ?? [
-    `TSIG${error}`,
-    `the server rejected the TSIG signature (error ${error})`,
-  ];
-  return { ok: false, rcode, message: `${where}: ${message}`, temporary: false };
-}
-
-function badReply(where: string, why: string): UpdateResult {
-  return {
-    ok: false,
-    rcode: "BADREPLY",
-    message: `the reply from ${where} cannot be used: ${why}`,
-    temporary: true,
-  };
+  return reply.rcode === 0 ? { ok: true } : rcodeFailure(reply.rcode, context);
 }

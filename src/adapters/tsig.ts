@@ -3,7 +3,8 @@
 // request MAC, so a forged or replayed answer cannot claim success.
 
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { encodeName, type TsigRecord } from "./dns-update-wire.ts";
+import type { TsigRecord } from "./dns-update-reply.ts";
+import { encodeName } from "./dns-update-wire.ts";
 
 export interface TsigKey {
   name: string;
