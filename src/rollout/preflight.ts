@@ -20,8 +20,9 @@ function fixedByRollout(f: Finding): boolean {
     f.code.startsWith("policy.") ||
     f.code === "mx.not-covered" ||
     f.code.startsWith("mx.pattern.") ||
-    // A 404 from a host that serves our directory is cured by writing the file.
-    f.code === "fetch.status"
+    // A 404 from a host that serves our directory is cured by writing the file;
+    // a 500 or 403 is the host's own problem.
+    (f.code === "fetch.status" && / answered HTTP 404\b/.test(f.message))
   );
 }
 

@@ -13,12 +13,14 @@ import type { ReportStore } from "../../src/reports/store.ts";
 import { type RolloutDeps, type RolloutRequest, servedPolicy } from "../../src/rollout/index.ts";
 
 /** The lab's domains: healthy in testing, a bad MX certificate, no MTA-STS yet, a policy
- * served without its record, enforce with a bad MX. */
+ * served without its record, a policy URL answering 404 or 500, enforce with a bad MX. */
 export const WORLD: DomainSpec[] = [
   { domain: "good.test", mx: ["mx1", "mx2"], mode: "testing", maxAge: 604800 },
   { domain: "expired.test", mx: ["mx1", "mx2"], mode: "testing", faults: ["mx1:cert-expired"] },
   { domain: "fresh.test", mx: ["mx1"], mtaSts: false },
   { domain: "unannounced.test", mx: ["mx1"], mode: "testing", faults: ["dns:sts-missing"] },
+  { domain: "notfound.test", mx: ["mx1"], faults: ["policy:404"] },
+  { domain: "failing.test", mx: ["mx1"], faults: ["policy:500"] },
   {
     domain: "enforced.test",
     mx: ["mx1"],

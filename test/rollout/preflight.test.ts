@@ -7,8 +7,9 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type Lab, scenario, startLab } from "../../lab/index.ts";
-import { openReportStore, type ReportStore } from "../../src/reports/store.ts";
+import type { ReportStore } from "../../src/reports/store.ts";
 import { policyDirectory, rollout } from "../../src/rollout/index.ts";
+import { backends, freshStore } from "../reports/backends.ts";
 import { fileReport, labDeps, request, tempDir, WORLD } from "./fixtures.ts";
 
 const NOW = new Date();
@@ -117,50 +118,66 @@ test("a first rollout without a policy host is blocked with what to set up; patt
   assert.match(o.policy, /mode: testing\nmx: mx1\.fresh\.test\n/);
 });
 
-describe("the report store gate (SQLite, filled by ingest)", () => {
-  let t: ReturnType<typeof tempDir>;
-  let store: ReportStore;
-  const DAY = 86_400_000;
-  before(async () => {
-    t = tempDir();
-    store = await openReportStore(join(t.dir, "reports.db"));
-    await fileReport(store, "good.test", new Date(NOW.getTime() - 3 * DAY), 12);
-    await fileReport(store, "good.test", new Date(NOW.getTime() - 2 * DAY), 0);
-    await fileReport(store, "good.test", new Date(NOW.getTime() - 40 * DAY), 99);
-  });
-  after(async () => {
-    await store?.close();
-    t?.remove();
-  });
-  const failures = () => (d: string, since: Date) =>
-    store.summary({ domain: d, since }, "result-type");
-
-  test("failures in the window block enforce and say what failed", async () => {
-    const o = await rollout(
-      request("good.test", "enforce", { dryRun: true }),
-      labDeps(lab, NOW, { failures: failures() }),
-    );
-    assert.equal(o.status, "blocked");
-    assert.deepEqual(codes(o.blockers), ["rollout.reports.failures"]);
-    assert.match(o.blockers[0]?.message ?? "", /12 failed sessions.*certificate-expired 12/);
-    assert.deepEqual(o.failures?.rows, [
-      { resultType: "certificate-expired", failed: 12, reports: 1 },
-    ]);
-  });
-
-  test("a shorter window leaves the old failures out; testing only warns", async () => {
-    const short = await rollout(
-      request("good.test", "enforce", { dryRun: true, days: 1 }),
-      labDeps(lab, NOW, { failures: failures() }),
-    );
-    assert.equal(short.status, "dry-run", JSON.stringify(short.blockers));
-    assert.equal(short.failures?.failed, 0);
-    const testing = await rollout(
-      request("good.test", "testing", { dryRun: true }),
-      labDeps(lab, NOW, { failures: failures() }),
-    );
-    assert.equal(testing.status, "dry-run");
-    assert.deepEqual(codes(testing.warnings), ["rollout.reports.failures"]);
-    assert.equal(testing.warnings[0]?.severity, "warning");
-  });
+test("a 404 for the policy is what writing the file cures; a 500 blocks", async () => {
+  const missing = await rollout(
+    request("notfound.test", "testing", { dryRun: true }),
+    labDeps(lab, NOW),
+  );
+  assert.deepEqual(missing.blockers, []);
+  const failing = await rollout(
+    request("failing.test", "testing", { dryRun: true }),
+    labDeps(lab, NOW),
+  );
+  assert.deepEqual(codes(failing.blockers), ["rollout.check.error"]);
+  assert.match(failing.blockers[0]?.message ?? "", /fetch\.status: .*HTTP 500/);
 });
+
+for (const backend of backends) {
+  describe(`the report store gate (${backend.name}, filled by ingest)`, {
+    skip: await backend.skip(),
+  }, () => {
+    let store: ReportStore;
+    let done: () => Promise<void>;
+    const DAY = 86_400_000;
+    before(async () => {
+      const fresh = await freshStore(backend);
+      store = fresh.store;
+      done = fresh.done;
+      await fileReport(store, "good.test", new Date(NOW.getTime() - 3 * DAY), 12);
+      await fileReport(store, "good.test", new Date(NOW.getTime() - 2 * DAY), 0);
+      await fileReport(store, "good.test", new Date(NOW.getTime() - 40 * DAY), 99);
+    });
+    after(() => done?.());
+    const failures = () => (d: string, since: Date) =>
+      store.summary({ domain: d, since }, "result-type");
+
+    test("failures in the window block enforce and say what failed", async () => {
+      const o = await rollout(
+        request("good.test", "enforce", { dryRun: true }),
+        labDeps(lab, NOW, { failures: failures() }),
+      );
+      assert.equal(o.status, "blocked");
+      assert.deepEqual(codes(o.blockers), ["rollout.reports.failures"]);
+      assert.match(o.blockers[0]?.message ?? "", /12 failed sessions.*certificate-expired 12/);
+      assert.deepEqual(o.failures?.rows, [
+        { resultType: "certificate-expired", failed: 12, reports: 1 },
+      ]);
+    });
+
+    test("a shorter window leaves the old failures out; testing only warns", async () => {
+      const short = await rollout(
+        request("good.test", "enforce", { dryRun: true, days: 1 }),
+        labDeps(lab, NOW, { failures: failures() }),
+      );
+      assert.equal(short.status, "dry-run", JSON.stringify(short.blockers));
+      assert.equal(short.failures?.failed, 0);
+      const testing = await rollout(
+        request("good.test", "testing", { dryRun: true }),
+        labDeps(lab, NOW, { failures: failures() }),
+      );
+      assert.equal(testing.status, "dry-run");
+      assert.deepEqual(codes(testing.warnings), ["rollout.reports.failures"]);
+      assert.equal(testing.warnings[0]?.severity, "warning");
+    });
+  });
+}
