@@ -1,9 +1,11 @@
-// Bad input reaching the monitor: a database it cannot use, and a sender's
-// report whose result type carries header injection and a long string. Each
-// gives a clear error or a bounded, one-line subject; nothing crashes.
+// Bad input reaching the monitor: a database it cannot use, a sender's report
+// whose result type carries header injection and a long string, a webhook
+// receiver that never answers. Each gives a clear error, a bounded one-line
+// subject or a bounded wait; nothing crashes or hangs.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -96,6 +98,58 @@ test("a result type built to inject mail headers becomes a bounded one-line subj
   } finally {
     await store.close();
     await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a webhook receiver that never answers costs one timeout, and the notice stays pending", {
+  timeout: 30_000,
+}, async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((s) => {
+    sockets.add(s);
+    s.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const port = (silent.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), "mtasts-monitor-"));
+  const db = join(dir, "mtasts.db");
+  const store = await openReportStore(db);
+  const clock = new Date("2026-08-01T00:00:00Z");
+  try {
+    await ingest(store, {
+      domain: "odd.test",
+      end: new Date(clock.getTime() - 3_600_000),
+      successful: 0,
+      failures: [{ type: "validation-failure", count: 200 }],
+    });
+    const parsed = parseMonitorConfig({
+      domains: ["odd.test"],
+      delivery: { webhooks: [{ url: `http://127.0.0.1:${port}/hook` }], timeout: "1s" },
+    });
+    assert.ok(parsed.ok);
+    const logs: string[] = [];
+    const monitor = await openMonitor(parsed.value, {
+      db,
+      reports: store,
+      checkDeps,
+      now: () => clock,
+      log: (l) => logs.push(l),
+    });
+    const changes = await monitor.evaluate();
+    assert.equal(changes.opened, 2);
+    // Both notices are for the same target: after the first times out, the second waits its turn.
+    assert.equal(logs.length, 1, logs.join("\n"));
+    assert.match(logs[0] ?? "", /"error":"no answer within 1 s"/);
+    const [alert] = await monitor.alerts({});
+    assert.ok(alert);
+    const log = await monitor.notifications(alert.id);
+    assert.equal(log[0]?.state, "pending");
+    await monitor.stop();
+  } finally {
+    for (const s of sockets) s.destroy();
+    silent.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
