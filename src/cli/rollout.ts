@@ -3,7 +3,7 @@
 // run that would pass), 1 pre-flight failed (nothing changed), 2 usage,
 // 3 the policy was written but the id was not published (finish by hand).
 
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createResolver, parseServerAddress, systemServers } from "../adapters/dns.ts";
 import { parseTsigKey, type TsigKey } from "../adapters/dns-update.ts";
@@ -172,7 +172,11 @@ export async function runRollout(args: readonly string[], io: RolloutIo): Promis
       ...(options.httpsPort !== undefined ? { port: options.httpsPort } : {}),
     }),
   };
-  if (v.policies !== undefined) deps.files = policyDirectory(v.policies);
+  if (v.policies !== undefined) {
+    const problem = directoryProblem(v.policies, !v["dry-run"]);
+    if (problem !== null) return usage(`--policies ${JSON.stringify(v.policies)} ${problem}`);
+    deps.files = policyDirectory(v.policies);
+  }
   if (dnsTarget !== null)
     deps.dns = dnsPublisher(typeof zone === "string" ? zone : zone.value, dnsTarget, key);
   let close = async () => {};
@@ -203,6 +207,11 @@ export async function runRollout(args: readonly string[], io: RolloutIo): Promis
       },
       deps,
     );
+  } catch (err) {
+    // Only the pre-flight's inputs can fail this way (the policy directory or
+    // the report store), and they are read before anything is written.
+    io.stderr.write(`mtasts: ${(err as Error).message}; nothing was changed\n`);
+    return 1;
   } finally {
     await close().catch(() => {});
   }
@@ -214,6 +223,21 @@ export async function runRollout(args: readonly string[], io: RolloutIo): Promis
   if (outcome.status === "blocked") return 1;
   if (outcome.status === "not-served" || outcome.status === "dns-failed") return 3;
   return 0;
+}
+
+/** Why DIR cannot take the policy file, or null: checked before the pre-flight, so a typo costs nothing. */
+function directoryProblem(dir: string, write: boolean): string | null {
+  try {
+    if (!statSync(dir).isDirectory()) return "is not a directory";
+    accessSync(dir, write ? constants.R_OK | constants.W_OK : constants.R_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT")
+      return "does not exist (create it, or give the directory mtasts host --policies serves)";
+    if (code === "EACCES") return `is not ${write ? "writable" : "readable"} by this user`;
+    return `cannot be used: ${(err as Error).message}`;
+  }
 }
 
 function parse(args: readonly string[]) {

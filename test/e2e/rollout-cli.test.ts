@@ -154,6 +154,11 @@ test("usage errors: exit 2 naming the argument", async () => {
     ],
     [["rollout", "good.test", "--to", "testing", "--max-age", "0"], /--max-age: 0 is out of range/],
     [["rollout", "good.test", "--to", "testing", "--days", "0"], /--days "0" must be 1-366/],
+    [
+      ["rollout", "good.test", "--to", "testing", "--policies", "/nonexistent/policies"],
+      /--policies "\/nonexistent\/policies" does not exist/,
+    ],
+    [["rollout", "good.test", "--to", "testing", "--policies", bin], /is not a directory/],
   ];
   for (const [args, expected] of cases) {
     const r = await mtasts(args);
