@@ -34,11 +34,14 @@ export function encodeName(name: string): Buffer | string {
   if (bare === "") return Buffer.from([0]);
   const parts: Buffer[] = [];
   for (const label of bare.split(".")) {
-    const bytes = Buffer.from(label, "utf8");
+    // Names go on the wire as A-labels (RFC 5890); UTF-8 here would be a different name.
+    if (/[^\x21-\x7e]/.test(label)) {
+      return `"${name}" holds a character outside ASCII or a space: give IDNs in A-label form (xn--…)`;
+    }
+    const bytes = Buffer.from(label, "ascii");
     if (bytes.length === 0) return `"${name}" has an empty label`;
     if (bytes.length > 63) return `"${name}": the label "${label}" is longer than 63 bytes`;
-    if (/[\s\\"();]/.test(label))
-      return `"${name}": the label "${label}" holds a space or one of \\ " ( ) ;`;
+    if (/[\\"();]/.test(label)) return `"${name}": the label "${label}" holds one of \\ " ( ) ;`;
     parts.push(Buffer.from([bytes.length]), bytes);
   }
   parts.push(Buffer.from([0]));

@@ -246,6 +246,14 @@ describe("dns-update against a real named", { skip: namedSkip(), timeout: 120_00
     );
   });
 
+  test("an update with no changes checks server, zone and key, and changes nothing", async () => {
+    // What a pre-flight can send: BIND verifies the TSIG and the zone, not the grants.
+    assert.deepEqual(await send({}), { ok: true });
+    const wrong = { ...KEY, secret: randomBytes(32).toString("base64") };
+    assert.equal(failed(await send({}, { key: wrong })).rcode, "BADSIG");
+    assert.equal(failed(await sendUpdate({ zone: "other.test" }, options)).rcode, "NOTAUTH");
+  });
+
   test("a zone the server does not serve is NOTAUTH", async () => {
     const result = failed(
       await sendUpdate(
@@ -302,6 +310,56 @@ describe("dns-update with the narrow update-policy of docs/dns-update.md", {
   });
 });
 
+describe("the named harness", { skip: namedSkip(), timeout: 60_000 }, () => {
+  test("close() stops named and removes its temp dir", async () => {
+    const named = await startNamed({
+      zone: "harness.test",
+      records: [{ name: "@", type: "TXT", value: "here" }],
+    });
+    assert.deepEqual(await named.query("harness.test", "TXT"), ["here"]);
+    assert.ok(existsSync(named.dir));
+    await named.close();
+    await named.close(); // twice is harmless
+    assert.equal(existsSync(named.dir), false);
+    await assert.rejects(named.query("harness.test", "TXT"), /connection refused/);
+  });
+
+  test("a zone named cannot load fails startNamed with named's log, not a hang", async () => {
+    await assert.rejects(
+      startNamed({
+        zone: "broken.test",
+        records: [{ name: "www", type: "A", value: "not-an-address" }],
+      }),
+      (error: Error) =>
+        /does not (serve|answer)/.test(error.message) && /broken\.test/.test(error.message),
+    );
+  });
+});
+
+describe("namedSkip", () => {
+  test("without named: a skip message off CI, an error on CI", () => {
+    const saved = { named: process.env.MTASTS_TEST_NAMED, ci: process.env.CI };
+    try {
+      process.env.MTASTS_TEST_NAMED = "/nonexistent/named";
+      delete process.env.CI;
+      assert.match(
+        String(namedSkip()),
+        /named is not installed at \/nonexistent\/named; install Debian's bind9/,
+      );
+      process.env.CI = "1";
+      assert.throws(() => namedSkip(), /CI is set, so a missing named fails/);
+    } finally {
+      for (const [name, value] of [
+        ["MTASTS_TEST_NAMED", saved.named],
+        ["CI", saved.ci],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+});
+
 describe("dns-update without a server", () => {
   test("invalid input is INVALID, before anything is sent", async () => {
     const server = { host: "127.0.0.1", port: 9 };
@@ -330,6 +388,10 @@ describe("dns-update without a server", () => {
       [
         { zone: ZONE, delete: [{ name: "a.example.test", type: "MX" as "A" }] },
         /unsupported type "MX"/,
+      ],
+      [
+        { zone: ZONE, add: [{ name: "bücher.example.test", type: "A", value: "192.0.2.1" }] },
+        /A-label form/,
       ],
     ];
     for (const [update, pattern] of cases) {

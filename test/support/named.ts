@@ -40,6 +40,8 @@ export interface NamedServer {
   host: "127.0.0.1";
   port: number;
   key: TsigKey;
+  /** The temp dir with named.conf, the zone file and its journal; removed by close(). */
+  dir: string;
   /** The records of one RRset (TXT strings joined, names without the trailing dot); [] for none. */
   query(name: string, type: "TXT" | "CNAME" | "A" | "AAAA" | "SOA"): Promise<string[]>;
   /** named's log so far (stderr with -g). */
@@ -47,7 +49,8 @@ export interface NamedServer {
   close(): Promise<void>;
 }
 
-export const NAMED = process.env.MTASTS_TEST_NAMED ?? "/usr/sbin/named";
+/** Where named is: MTASTS_TEST_NAMED, else Debian's path. */
+export const namedPath = (): string => process.env.MTASTS_TEST_NAMED ?? "/usr/sbin/named";
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 const QUERY_TIMEOUT_MS = 2_000;
@@ -61,8 +64,8 @@ process.on("exit", () => {
 
 /** The `skip` value for node:test: false when named is installed, else why not. Throws with CI set. */
 export function namedSkip(): string | false {
-  if (existsSync(NAMED)) return false;
-  const message = `named is not installed at ${NAMED}; install Debian's bind9 (apt-get install bind9) or set MTASTS_TEST_NAMED`;
+  if (existsSync(namedPath())) return false;
+  const message = `named is not installed at ${namedPath()}; install Debian's bind9 (apt-get install bind9) or set MTASTS_TEST_NAMED`;
   if (process.env.CI) throw new Error(`${message} [CI is set, so a missing named fails]`);
   return message;
 }
@@ -84,6 +87,7 @@ export async function startNamed(options: NamedOptions): Promise<NamedServer> {
       const started = await launch(options.zone, dir, port, key);
       if (started.ok) return started.server;
       lastError = started.error;
+      if (!started.portTaken) break;
     }
     throw lastError ?? new Error("named did not start");
   } catch (error) {
@@ -97,8 +101,9 @@ async function launch(
   dir: string,
   port: number,
   key: TsigKey,
-): Promise<{ ok: true; server: NamedServer } | { ok: false; error: Error }> {
-  const child = spawn(NAMED, ["-g", "-n", "1", "-c", join(dir, "named.conf")], {
+): Promise<{ ok: true; server: NamedServer } | { ok: false; error: Error; portTaken: boolean }> {
+  const named = namedPath();
+  const child = spawn(named, ["-g", "-n", "1", "-c", join(dir, "named.conf")], {
     cwd: dir,
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -113,7 +118,7 @@ async function launch(
       resolve();
     });
     child.on("error", (error) => {
-      log += `\nspawn ${NAMED}: ${error.message}`;
+      log += `\nspawn ${named}: ${error.message}`;
       running.delete(child);
       resolve();
     });
@@ -133,14 +138,21 @@ async function launch(
   };
   const query = (name: string, type: "TXT" | "CNAME" | "A" | "AAAA" | "SOA") =>
     ask(port, name, type);
-  const fail = async (why: string) => {
+  const fail = async (why: string, portTaken = false) => {
     if (running.has(child)) {
       child.kill("SIGKILL");
       await within(exited, STOP_TIMEOUT_MS);
     }
+    // The build options line is long and never the reason.
+    const excerpt = log
+      .split("\n")
+      .filter((line) => !line.includes("built with"))
+      .slice(-40)
+      .join("\n");
     return {
       ok: false as const,
-      error: new Error(`named on port ${port} ${why}; its log:\n${log.slice(-4000)}`),
+      portTaken,
+      error: new Error(`named on port ${port} ${why}; the end of its log:\n${excerpt}`),
     };
   };
 
@@ -151,13 +163,13 @@ async function launch(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   // named logs a failed bind and runs on without the socket; probe to be sure.
-  if (/address in use|could not listen/i.test(log)) return fail("could not bind its port");
+  if (/address in use|could not listen|unable to listen/i.test(log)) return fail("could not bind its port", true);
   try {
     if ((await ask(port, zone, "SOA")).length !== 1) return fail(`does not serve zone ${zone}`);
   } catch (error) {
     return fail(`does not answer: ${(error as Error).message}`);
   }
-  return { ok: true, server: { host: "127.0.0.1", port, key, query, log: () => log, close } };
+  return { ok: true, server: { host: "127.0.0.1", port, key, dir, query, log: () => log, close } };
 }
 
 async function ask(port: number, name: string, type: string): Promise<string[]> {
