@@ -163,7 +163,8 @@ async function launch(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   // named logs a failed bind and runs on without the socket; probe to be sure.
-  if (/address in use|could not listen|unable to listen/i.test(log)) return fail("could not bind its port", true);
+  if (/address in use|could not listen|unable to listen/i.test(log))
+    return fail("could not bind its port", true);
   try {
     if ((await ask(port, zone, "SOA")).length !== 1) return fail(`does not serve zone ${zone}`);
   } catch (error) {
