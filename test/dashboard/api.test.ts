@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Alert } from "../../src/monitor/types.ts";
-import { ADMIN, HOSTILE_DOMAIN, login, NOW, READER, type Served, serve } from "./fixture.ts";
+import { ADMIN, HOSTILE_DOMAIN, json, login, NOW, READER, type Served, serve } from "./fixture.ts";
 import { memoryMonitor } from "./memory-monitor.ts";
 
 const DAY = 86_400_000;
@@ -63,7 +63,7 @@ describe("numbers", () => {
     const domain = "d7.example";
     const res = await api(`/api/domains/${domain}/overview?days=30`, { token: s.tokens.reader });
     assert.equal(res.status, 200);
-    const o = await res.json();
+    const o = await json(res);
     const filter = { domain, since: new Date(NOW.getTime() - 30 * DAY), until: NOW };
     const byDay = await s.store.summary(filter, "day");
     assert.ok(byDay.reports > 5, "the fixture put reports in the period");
@@ -96,7 +96,7 @@ describe("numbers", () => {
   });
 
   test("domain list: every reported and monitored domain, 7/30-day sums, open alerts", async () => {
-    const o = await (await api("/api/domains", { token: s.tokens.reader })).json();
+    const o = await json(api("/api/domains", { token: s.tokens.reader }));
     const names = o.domains.map((d: { domain: string }) => d.domain);
     assert.ok(
       names.includes("monitored-only.example") &&
@@ -115,11 +115,11 @@ describe("numbers", () => {
   });
 
   test("reports list and one report, raw bytes as received", async () => {
-    const list = await (
-      await api(`/api/reports?domain=${HOSTILE_DOMAIN}`, { token: s.tokens.reader })
-    ).json();
+    const list = await json(
+      api(`/api/reports?domain=${HOSTILE_DOMAIN}`, { token: s.tokens.reader }),
+    );
     assert.equal(list.reports.length, 1);
-    const one = await (await api(`/api/reports/${s.hostileId}`, { token: s.tokens.reader })).json();
+    const one = await json(api(`/api/reports/${s.hostileId}`, { token: s.tokens.reader }));
     assert.equal(one.report.policies[0].policy["policy-domain"], HOSTILE_DOMAIN);
     const raw = await api(`/api/reports/${s.hostileId}/raw`, { token: s.tokens.reader });
     assert.equal(raw.status, 200);
@@ -134,7 +134,7 @@ describe("auth", () => {
   test("no credentials: API 401 with a JSON reason, pages redirect to the login", async () => {
     const res = await api("/api/domains");
     assert.equal(res.status, 401);
-    assert.equal((await res.json()).error, "unauthorized");
+    assert.equal((await json(res)).error, "unauthorized");
     const page = await api("/domains/d1.example?days=7", { redirect: "manual" });
     assert.equal(page.status, 303);
     assert.equal(
@@ -207,7 +207,7 @@ describe("CSRF and roles", () => {
     for (const headers of [{ cookie }, { cookie, "x-csrf-token": "forged" }]) {
       const res = await api("/api/alerts/a1/resolve", { method: "POST", headers });
       assert.equal(res.status, 403);
-      assert.equal((await res.json()).error, "csrf");
+      assert.equal((await json(res)).error, "csrf");
     }
     const form = await api("/alerts/a1/resolve", {
       method: "POST",
@@ -227,7 +227,7 @@ describe("CSRF and roles", () => {
       body: JSON.stringify({ hours: "8" }),
     });
     assert.equal(denied.status, 403);
-    assert.equal((await denied.json()).error, "read-only");
+    assert.equal((await json(denied)).error, "read-only");
     assert.equal(
       (await api("/api/domains/d1.example/check", { method: "POST", token: s.tokens.reader }))
         .status,
@@ -247,7 +247,7 @@ describe("CSRF and roles", () => {
     });
     assert.equal(ok.status, 200);
     assert.equal(
-      (await ok.json()).snoozedUntil,
+      (await json(ok)).snoozedUntil,
       new Date(NOW.getTime() + 8 * 3_600_000).toISOString(),
     );
     assert.equal(
@@ -286,16 +286,16 @@ describe("bad input", () => {
     test(`${path} → ${status}`, async () => {
       const res = await api(path, { token: s.tokens.reader });
       assert.equal(res.status, status);
-      const body = await res.json();
+      const body = await json(res);
       assert.match(body.message, message);
       assert.doesNotMatch(JSON.stringify(body), /at .*\.ts:\d+/, "no stack trace");
     });
   }
 
   test("a huge period is capped at 366 days, and the answer says so", async () => {
-    const o = await (
-      await api("/api/domains/d1.example/overview?days=99999999999", { token: s.tokens.reader })
-    ).json();
+    const o = await json(
+      api("/api/domains/d1.example/overview?days=99999999999", { token: s.tokens.reader }),
+    );
     assert.equal(o.periodDays, 366);
     assert.match(o.capped[0].message, /over the maximum; showing 366/);
   });

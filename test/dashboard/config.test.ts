@@ -105,7 +105,7 @@ test("password hashes verify the right password only; token hashes are SHA-256",
   const flipped = `${hash.slice(0, -1)}${hash.endsWith("A") ? "B" : "A"}`;
   assert.equal(await verifyPassword("s3cret", flipped), false);
   assert.equal(
-    await verifyPassword("s3cret", "scrypt$3$8$1$AAAAAAAAAAAAAAAAAAAAAA$" + "A".repeat(43)),
+    await verifyPassword("s3cret", `scrypt$3$8$1$AAAAAAAAAAAAAAAAAAAAAA$${"A".repeat(43)}`),
     false,
   );
   const t = newApiToken();

@@ -20,6 +20,10 @@ import type { ReportStore } from "../../src/reports/store.ts";
 import { type Backend, freshStore, sampleBytes, samplesDir, sqlite } from "../reports/backends.ts";
 import { generateReport } from "../reports/report-generator.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: answers are read as the JSON they are; the assertions check their shape.
+export type Json = any;
+export const json = async (res: Response | Promise<Response>): Promise<Json> => (await res).json();
+
 export const NOW = new Date("2025-02-01T12:00:00Z");
 export const ADMIN = { user: "alice", password: "correct horse battery staple" };
 export const READER = { user: "rob", password: "read only please" };
@@ -175,6 +179,6 @@ export async function login(
       .getSetCookie()
       .find((c) => c.startsWith("mtasts_session="))
       ?.split(";")[0] ?? "";
-  const me = await (await fetch(`${url}/api/me`, { headers: { cookie } })).json();
+  const me = await json(fetch(`${url}/api/me`, { headers: { cookie } }));
   return { cookie, csrf: me.csrf };
 }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { postgres } from "../reports/backends.ts";
-import { NOW, type Served, serve } from "./fixture.ts";
+import { json, NOW, type Served, serve } from "./fixture.ts";
 
 const DAY = 86_400_000;
 const skip = await postgres.skip();
@@ -22,7 +22,7 @@ test("PostgreSQL: the domain overview API equals the store's summary", { skip },
     headers: { authorization: `Bearer ${s.tokens.reader}` },
   });
   assert.equal(res.status, 200);
-  const o = await res.json();
+  const o = await json(res);
   const filter = { domain, since: new Date(NOW.getTime() - 30 * DAY), until: NOW };
   const byDay = await s.store.summary(filter, "day");
   assert.ok(byDay.reports > 0);
@@ -40,9 +40,9 @@ test("PostgreSQL: the domain overview API equals the store's summary", { skip },
     o.byMx,
     byMx.rows.map((r) => ({ key: r.key, reports: r.reports, failed: r.failed })),
   );
-  const list = await (
-    await fetch(`${s.url}/api/domains`, { headers: { authorization: `Bearer ${s.tokens.reader}` } })
-  ).json();
+  const list = await json(
+    fetch(`${s.url}/api/domains`, { headers: { authorization: `Bearer ${s.tokens.reader}` } }),
+  );
   const row = list.domains.find((d: { domain: string }) => d.domain === domain);
   assert.deepEqual({ successful: row.last30.successful, failed: row.last30.failed }, byDay.total);
 });

@@ -109,7 +109,7 @@ test("serve: hash-password and new-token, then intake, API and a clean SIGTERM",
       headers: { authorization: `Bearer ${token}` },
     });
     assert.equal(list.status, 200);
-    assert.equal((await list.json()).filter.days, 366);
+    assert.equal(((await list.json()) as { filter: { days: number } }).filter.days, 366);
     const code = await stop(child);
     assert.equal(code, 0, stderr.join(""));
     const log = stderr.join("");
