@@ -16,6 +16,7 @@ import {
 } from "./dns-update-failures.ts";
 import { readReply, type WireReply } from "./dns-update-reply.ts";
 import { encodeUpdate } from "./dns-update-wire.ts";
+import { ipFamily } from "./ip.ts";
 import { signMessage, type TsigKey, verifyReply } from "./tsig.ts";
 
 export type { TsigKey } from "./tsig.ts";
@@ -71,6 +72,11 @@ export async function sendUpdate(update: DnsUpdate, options: UpdateOptions): Pro
     where: `${options.server.host} port ${options.server.port}`,
     key: options.key,
   };
+  const { host, port } = options.server;
+  if (ipFamily(host) === 0 || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    const why = `the update server must be an IP address and a port from 1 to 65535, not ${JSON.stringify(host)} port ${port}`;
+    return failure(context, "INVALID", why, false);
+  }
   const id = randomInt(0, 65_536);
   const encoded = encodeUpdate(
     {

@@ -254,6 +254,33 @@ describe("dns-update against a real named", { skip: namedSkip(), timeout: 120_00
     assert.equal(failed(await sendUpdate({ zone: "other.test" }, options)).rcode, "NOTAUTH");
   });
 
+  test("a reply altered on the way (REFUSED turned into NOERROR) fails TSIG verification", async () => {
+    // A relay between us and named that rewrites the rcode of every reply.
+    const relay = createSocket("udp4");
+    await new Promise<void>((resolve) => relay.bind(0, "127.0.0.1", resolve));
+    const upstream = createSocket("udp4");
+    let client: { port: number; address: string } | undefined;
+    relay.on("message", (query, peer) => {
+      client = peer;
+      upstream.send(query, named.port, named.host);
+    });
+    upstream.on("message", (reply) => {
+      const forged = Buffer.from(reply);
+      forged[3] = (forged[3] ?? 0) & 0xf0; // rcode NOERROR
+      if (client) relay.send(forged, client.port, client.address);
+    });
+    try {
+      const server = { host: "127.0.0.1", port: relay.address().port };
+      const update = { add: [{ name: "x.example.test", type: "A" as const, value: "192.0.2.1" }] };
+      const result = failed(await send(update, { server, key: UNGRANTED_KEY }));
+      assert.equal(result.rcode, "BADSIG");
+      assert.match(result.message, /does not verify with our key/);
+    } finally {
+      relay.close();
+      upstream.close();
+    }
+  });
+
   test("a zone the server does not serve is NOTAUTH", async () => {
     const result = failed(
       await sendUpdate(
@@ -363,7 +390,7 @@ describe("namedSkip", () => {
 describe("dns-update without a server", () => {
   test("invalid input is INVALID, before anything is sent", async () => {
     const server = { host: "127.0.0.1", port: 9 };
-    const cases: [DnsUpdate, RegExp][] = [
+    const cases: [DnsUpdate, RegExp, UpdateOptions["server"]?][] = [
       [
         { zone: ZONE, add: [{ name: "a.example.test", type: "A", value: "2001:db8::1" }] },
         /not an IPv4 address/,
@@ -393,9 +420,11 @@ describe("dns-update without a server", () => {
         { zone: ZONE, add: [{ name: "bücher.example.test", type: "A", value: "192.0.2.1" }] },
         /A-label form/,
       ],
+      [{ zone: ZONE, add: [] }, /must be an IP address/, { host: "ns1.example.test", port: 53 }],
+      [{ zone: ZONE, add: [] }, /port from 1 to 65535/, { host: "127.0.0.1", port: 0 }],
     ];
-    for (const [update, pattern] of cases) {
-      const result = failed(await sendUpdate(update, { server, timeoutMs: 1000 }));
+    for (const [update, pattern, where = server] of cases) {
+      const result = failed(await sendUpdate(update, { server: where, timeoutMs: 1000 }));
       assert.equal(result.rcode, "INVALID");
       assert.match(result.message, pattern);
     }
