@@ -625,6 +625,34 @@ describe("parseTsigKey", () => {
     assert.equal(Buffer.from(key.secret, "base64").length, 32);
   });
 
+  test("never throws on junk", () => {
+    const pieces = [
+      "key",
+      '"',
+      "{",
+      "}",
+      ";",
+      ":",
+      "hmac-sha256",
+      "secret",
+      "algorithm",
+      "/*",
+      "//",
+      "#",
+      "\n",
+      "a",
+      "==",
+    ];
+    for (let i = 0; i < 3000; i++) {
+      const text = Array.from(
+        { length: i % 25 },
+        (_, j) => pieces[(i * 7 + j * 13) % pieces.length],
+      ).join(i % 2 ? " " : "");
+      const parsed = parseTsigKey(text);
+      assert.ok("error" in parsed || typeof parsed.secret === "string");
+    }
+  });
+
   test("says what is wrong, never echoing the secret", () => {
     const cases: [string, RegExp][] = [
       ["", /empty/],
