@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -56,11 +56,24 @@ const STOP_TIMEOUT_MS = 5_000;
 const QUERY_TIMEOUT_MS = 2_000;
 const MAX_LOG = 1 << 20;
 const running = new Set<ChildProcess>();
+const dirs = new Set<string>();
 
-// A test that crashes must not leave named processes behind.
-process.on("exit", () => {
+// A test process that crashes or is stopped must not leave named behind: named
+// does not notice its parent going away.
+const killAll = () => {
   for (const child of running) child.kill("SIGKILL");
-});
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+};
+process.on("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  const onSignal = () => {
+    killAll();
+    // Then die of the signal as if we had not been listening.
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.on(signal, onSignal);
+}
 
 /** The `skip` value for node:test: false when named is installed, else why not. Throws with CI set. */
 export function namedSkip(): string | false {
@@ -77,6 +90,7 @@ export async function startNamed(options: NamedOptions): Promise<NamedServer> {
     secret: randomBytes(32).toString("base64"),
   };
   const dir = await mkdtemp(join(tmpdir(), "mtasts-named-"));
+  dirs.add(dir);
   try {
     await writeFile(join(dir, "zone.db"), zoneFile(options.zone, options.records ?? []));
     let lastError: Error | undefined;
@@ -92,6 +106,7 @@ export async function startNamed(options: NamedOptions): Promise<NamedServer> {
     throw lastError ?? new Error("named did not start");
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
+    dirs.delete(dir);
     throw error;
   }
 }
@@ -135,6 +150,7 @@ async function launch(
       }
     }
     await rm(dir, { recursive: true, force: true });
+    dirs.delete(dir);
   };
   const query = (name: string, type: "TXT" | "CNAME" | "A" | "AAAA" | "SOA") =>
     ask(port, name, type);
