@@ -192,14 +192,7 @@ export function createDashboardApp(o: DashboardOptions): DashboardApp {
         const headers = known?.headers ?? {};
         if (api || url.pathname === "/metrics")
           sendJson(req, res, status, { error: code, message }, headers);
-        else
-          sendHtml(
-            req,
-            res,
-            status,
-            errorPage(status, message, auth.principal(req) !== null),
-            headers,
-          );
+        else sendHtml(req, res, status, errorPage(status, message, auth.principal(req)), headers);
       })
       .finally(() => {
         res.once("finish", () => metrics.request(kind, res.statusCode));

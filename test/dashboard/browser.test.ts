@@ -164,7 +164,9 @@ test("log in, overview and a domain: the charted numbers equal the store's summa
   assert.deepEqual(cspViolations, [], "no Content-Security-Policy violations, no dialogs");
 });
 
-test("RPT-RCV-04 a report whose fields carry <script> and markup is shown as text", { skip }, async () => {
+test("RPT-RCV-04 a report whose fields carry <script> and markup is shown as text", {
+  skip,
+}, async () => {
   const page = await newPage();
   await logIn(page, READER.user, READER.password, `/reports/${s.hostileId}`);
   assert.equal(await page.locator("#organization").textContent(), HOSTILE_ORG);

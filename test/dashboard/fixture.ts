@@ -103,6 +103,7 @@ export async function seedStore(store: ReportStore, generated = 1200): Promise<s
 
 export async function serve(
   options: {
+    open?: boolean;
     backend?: Backend;
     monitor?: MonitorView;
     config?: Partial<ServeConfig>;
@@ -141,6 +142,7 @@ export async function serve(
     now: () => NOW,
     log: (e) => logged.push(JSON.stringify(e)),
     closeGraceMs: 1000,
+    open: options.open === true,
     ...(options.monitor === undefined ? {} : { monitor: options.monitor }),
   });
   return {
@@ -156,6 +158,13 @@ export async function serve(
       await fresh.done();
     },
   };
+}
+
+/** The login form's double-submit cookie and token. */
+export async function defaultLoginForm(url: string): Promise<{ cookie: string; csrf: string }> {
+  const form = await fetch(`${url}/login`);
+  const cookie = (form.headers.get("set-cookie") ?? "").split(";")[0] as string;
+  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? "" };
 }
 
 /** Logs in through the form; the session cookie and a CSRF token for later requests. */

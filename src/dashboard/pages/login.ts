@@ -1,6 +1,7 @@
 // The login form. It has no session yet, so its CSRF token is a
 // double-submit cookie (set with the form, echoed in a hidden field).
 
+import type { Principal } from "../auth.ts";
 import { type Html, html, nothing } from "../html.ts";
 import { layout } from "./layout.ts";
 
@@ -22,10 +23,11 @@ ${error === null ? nothing : html`<p class="error" role="alert" id="login-error"
   );
 }
 
-export function errorPage(status: number, message: string, loggedIn: boolean): Html {
+export function errorPage(status: number, message: string, principal: Principal | null): Html {
+  const loggedIn = principal !== null;
   return layout(
     `Error ${status}`,
-    null,
+    principal === null ? null : { principal, current: "other" },
     html`<h1>${status === 404 ? "Not found" : status === 403 ? "Not allowed" : "Cannot show this"}</h1>
 <p id="error-message">${message}</p>
 <p><a href="${loggedIn ? "/" : "/login"}">${loggedIn ? "Back to the overview" : "Log in"}</a></p>`,

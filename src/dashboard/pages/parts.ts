@@ -36,7 +36,11 @@ export function breakdownTable(
   )}</tbody></table></div></section>`;
 }
 
-/** Success rate per day as a small SVG line; days without sessions are gaps. */
+/**
+ * Success rate per day as a small SVG line through the days that had
+ * sessions. The scale runs from the lowest rate (98% at most, so a steady
+ * 99.9% still reads as a line near the top, not as noise) to 100%.
+ */
 export function sparkline(
   days: readonly { day: string; successful: number; failed: number }[],
   label: string,
@@ -44,20 +48,17 @@ export function sparkline(
   const w = 120;
   const h = 28;
   const step = days.length > 1 ? w / (days.length - 1) : w;
-  const segments: string[] = [];
-  let current = "";
-  days.forEach((d, i) => {
+  const points = days.flatMap((d, i) => {
     const all = d.successful + d.failed;
-    if (all === 0) {
-      if (current !== "") segments.push(current);
-      current = "";
-      return;
-    }
-    const y = (1 - d.successful / all) * (h - 4) + 2;
-    current += `${current === "" ? "M" : "L"}${(i * step).toFixed(1)},${y.toFixed(1)}`;
+    return all === 0 ? [] : [{ x: i * step, rate: d.successful / all }];
   });
-  if (current !== "") segments.push(current);
-  return html`<svg class="spark" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${label}"><path d="${segments.join("")}" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>`;
+  const low = Math.min(0.98, ...points.map((p) => p.rate));
+  const y = (rate: number) => 2 + (1 - (rate - low) / (1 - low || 1)) * (h - 4);
+  const path = points
+    .map((p, i) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${y(p.rate).toFixed(1)}`)
+    .join("");
+  const dot = points.length === 1 ? points[0] : undefined;
+  return html`<svg class="spark" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${label}"><path d="${path}" fill="none" stroke="currentColor" stroke-width="1.5"/>${dot === undefined ? nothing : html`<circle cx="${dot.x.toFixed(1)}" cy="${y(dot.rate).toFixed(1)}" r="2" fill="currentColor"/>`}</svg>`;
 }
 
 export function when(value: string | Date | null | undefined): string {

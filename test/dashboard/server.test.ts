@@ -1,0 +1,173 @@
+// The server's edges: HTTPS with Secure cookies, metrics on their own
+// address, the login rate limit, oversized intake posts, session expiry, and
+// the open (--insecure-no-auth) mode.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { createTestCa } from "../../lab/ca.ts";
+import { createSessionTable } from "../../src/dashboard/sessions.ts";
+import { ADMIN, defaultLoginForm, login, serve } from "./fixture.ts";
+
+test("over HTTPS the login and session cookies are Secure, HttpOnly and SameSite=Strict", async () => {
+  const ca = await createTestCa();
+  const cert = await ca.issue({ names: ["dashboard.test"] });
+  const dir = mkdtempSync(join(tmpdir(), "mtasts-dash-tls-"));
+  writeFileSync(join(dir, "cert.pem"), cert.chainPem);
+  writeFileSync(join(dir, "key.pem"), cert.keyPem);
+  const s = await serve({
+    generated: 5,
+    config: { tls: { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") } },
+  });
+  try {
+    assert.match(s.url, /^https:\/\//);
+    const get = (
+      path: string,
+      init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+    ) =>
+      new Promise<{ status: number; cookies: string[]; body: string }>((resolve, reject) => {
+        const u = new URL(path, s.url);
+        const req = request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path: u.pathname + u.search,
+            method: init.method ?? "GET",
+            headers: init.headers,
+            ca: ca.rootPem,
+            servername: "dashboard.test",
+            timeout: 10_000,
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (d) => {
+              body += String(d);
+            });
+            res.on("end", () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                cookies: res.headers["set-cookie"] ?? [],
+                body,
+              }),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end(init.body);
+      });
+    const form = await get("/login");
+    assert.match(form.cookies[0] ?? "", /^mtasts_login=.*; HttpOnly; SameSite=Strict; .*Secure$/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? "";
+    const done = await get("/login", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: (form.cookies[0] ?? "").split(";")[0] as string,
+      },
+      body: new URLSearchParams({ csrf, user: ADMIN.user, password: ADMIN.password }).toString(),
+    });
+    assert.equal(done.status, 303);
+    const session = done.cookies.find((c) => c.startsWith("mtasts_session=")) ?? "";
+    assert.match(session, /; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("metrics on their own address without auth, and not on the main port", async () => {
+  const s = await serve({
+    generated: 5,
+    config: { metrics: { expose: "listen", listen: { host: "127.0.0.1", port: 0 } } },
+  });
+  try {
+    const at = s.dashboard.metricsAddress();
+    assert.ok(at !== null);
+    assert.equal(
+      (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.tokens.admin}` } }))
+        .status,
+      404,
+    );
+    const m = await fetch(`http://127.0.0.1:${at.port}/metrics`);
+    assert.equal(m.status, 200);
+    assert.match(await m.text(), /# TYPE mtasts_serve_sessions gauge/);
+
+    // Without a monitor: pages for checks and alerts say how to enable it; actions answer 409.
+    const { cookie } = await login(s.url, ADMIN.user, ADMIN.password);
+    for (const path of ["/alerts", "/", "/domains/example.com?days=366"]) {
+      const page = await (await fetch(`${s.url}${path}`, { headers: { cookie } })).text();
+      assert.match(page, /Monitoring is not enabled.*<code>monitor:<\/code> section/s, path);
+    }
+    const act = await fetch(`${s.url}/api/alerts/a1/resolve`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${s.tokens.admin}` },
+    });
+    assert.equal(act.status, 409);
+  } finally {
+    await s.close();
+  }
+});
+
+test("logins are rate limited per client; the intake refuses an oversized report with 413", async () => {
+  const s = await serve({
+    generated: 5,
+    config: { session: { lifetimeMs: 3_600_000, secureCookie: "auto", loginsPerMinute: 3 } },
+  });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { cookie, csrf } = await defaultLoginForm(s.url);
+      const res = await fetch(`${s.url}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+        body: new URLSearchParams({ csrf, user: ADMIN.user, password: "wrong" }).toString(),
+      });
+      statuses.push(res.status);
+      if (res.status === 429) assert.ok(Number(res.headers.get("retry-after")) > 0);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 429]);
+
+    const big = new Uint8Array(11 * 1024 * 1024).fill(0x20);
+    const res = await fetch(`${s.url}/tlsrpt`, {
+      method: "POST",
+      headers: { "content-type": "application/tlsrpt+json" },
+      body: big,
+    });
+    assert.equal(res.status, 413);
+  } finally {
+    await s.close();
+  }
+});
+
+test("sessions expire after their lifetime; forged ids are not sessions", () => {
+  let now = 1_000_000;
+  const table = createSessionTable(60_000, () => now);
+  const { id } = table.create("alice", "admin");
+  assert.equal(table.get(id)?.user, "alice");
+  now += 59_999;
+  assert.ok(table.get(id) !== null);
+  now += 1;
+  assert.equal(table.get(id), null);
+  assert.equal(table.get("../../etc/passwd"), null);
+  assert.equal(table.get(`${id.slice(0, -1)}x`), null);
+});
+
+test("--insecure-no-auth: pages open without a login, state changes still need the CSRF token", async () => {
+  const s = await serve({ generated: 5, config: { users: [], apiTokens: [] }, open: true });
+  try {
+    const page = await fetch(`${s.url}/`, { redirect: "manual" });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("set-cookie") ?? "", /^mtasts_session=/);
+    assert.equal((await fetch(`${s.url}/api/domains`)).status, 200);
+    assert.equal(
+      (await fetch(`${s.url}/api/domains/d1.example/check`, { method: "POST" })).status,
+      403,
+    );
+  } finally {
+    await s.close();
+  }
+});
