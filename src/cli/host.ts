@@ -100,31 +100,41 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
   }
   if (index !== null && index > 0) config.idCheck.enabled = false;
 
-  let server: import("../host/index.ts").PolicyHost;
+  // Signal handlers first: a SIGHUP that arrives while starting must not
+  // take the default action (exit).
+  let server: import("../host/index.ts").PolicyHost | undefined;
+  process.on("SIGHUP", () => {
+    log.info("SIGHUP: reloading policies and certificates");
+    void server?.reload();
+  });
+  let stopping = false;
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info("stopping: finishing in-flight requests", { signal });
+    if (!server) process.exit(0);
+    server.close().then(stopped, stopped);
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  // A worker gets Ctrl-C with the whole process group, and SIGTERM from the
+  // primary right after: only the primary's word counts.
+  process.on("SIGINT", () => (index === null ? stop("SIGINT") : undefined));
   try {
     server = await host.createHost(config, { log, reusePort: index !== null });
     await server.listen();
   } catch (err) {
     io.stderr.write(`mtasts: cannot start the policy host: ${(err as Error).message}\n`);
+    await server?.close();
     return 1;
   }
-  const running = server;
-  process.on("SIGHUP", () => {
-    log.info("SIGHUP: reloading policies and certificates");
-    void running.reload();
-  });
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) process.exit(1);
-      stopping = true;
-      log.info("stopping: finishing in-flight requests", { signal });
-      running.close().then(resolve, resolve);
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
-  });
+  await done;
   log.info("stopped");
+  // A worker's IPC channel to the primary would keep it alive.
+  if (index !== null) process.disconnect?.();
   return 0;
 }
 

@@ -156,7 +156,8 @@ export function formatPath(path: Path): string {
   let out = "";
   for (const segment of path) {
     if (typeof segment === "number") out += `[${segment}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) out += out === "" ? segment : `.${segment}`;
+    else if (/^(?:--)?[A-Za-z_][A-Za-z0-9_-]*$/.test(segment))
+      out += out === "" ? segment : `.${segment}`;
     // Domain names hold dots; brackets keep the path unambiguous.
     else out += `[${JSON.stringify(segment)}]`;
   }
