@@ -38,8 +38,12 @@ export async function startDashboard(
     keepAliveTimeout: 5_000,
     connectionsCheckingInterval: 1_000,
   };
-  const listener = (req: IncomingMessage, res: ServerResponse) => app.handle(req, res);
   const tls = o.config.tls;
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    // Served over TLS ourselves: browsers should never come back over plain HTTP.
+    if (tls) res.setHeader("strict-transport-security", "max-age=31536000");
+    app.handle(req, res);
+  };
   const server: Server = tls
     ? createHttpsServer(
         {

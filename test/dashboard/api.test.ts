@@ -114,6 +114,21 @@ describe("numbers", () => {
     assert.equal(d1.spark.length, 30);
   });
 
+  test("domain page and API carry the monitor's policy history and MX certificates", async () => {
+    const o = await json(api("/api/domains/d1.example/overview", { token: s.tokens.reader }));
+    assert.deepEqual(o.certificates, [
+      { mx: "mx1.d1.example", notAfter: "2025-02-10T00:00:00.000Z", daysLeft: 8 },
+    ]);
+    assert.equal(o.policyHistory[0].policyId, "20250101");
+    const page = await (await api("/domains/d1.example", { token: s.tokens.reader })).text();
+    assert.match(
+      page,
+      /<table class="data" id="certificates">.*mx1\.d1\.example.*class="num warn">8</s,
+    );
+    assert.match(page, /<table class="data" id="policy-history">.*enforce.*20250101/s);
+    assert.doesNotMatch(page, /Check now/, "no action for the read-only role");
+  });
+
   test("reports list and one report, raw bytes as received", async () => {
     const list = await json(
       api(`/api/reports?domain=${HOSTILE_DOMAIN}`, { token: s.tokens.reader }),

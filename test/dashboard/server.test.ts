@@ -28,37 +28,43 @@ test("over HTTPS the login and session cookies are Secure, HttpOnly and SameSite
       path: string,
       init: { method?: string; headers?: Record<string, string>; body?: string } = {},
     ) =>
-      new Promise<{ status: number; cookies: string[]; body: string }>((resolve, reject) => {
-        const u = new URL(path, s.url);
-        const req = request(
-          {
-            host: u.hostname,
-            port: u.port,
-            path: u.pathname + u.search,
-            method: init.method ?? "GET",
-            headers: init.headers,
-            ca: ca.rootPem,
-            servername: "dashboard.test",
-            timeout: 10_000,
-          },
-          (res) => {
-            let body = "";
-            res.on("data", (d) => {
-              body += String(d);
-            });
-            res.on("end", () =>
-              resolve({
-                status: res.statusCode ?? 0,
-                cookies: res.headers["set-cookie"] ?? [],
-                body,
-              }),
-            );
-          },
-        );
-        req.on("error", reject);
-        req.end(init.body);
-      });
+      new Promise<{ status: number; cookies: string[]; body: string; hsts: string | undefined }>(
+        (resolve, reject) => {
+          const u = new URL(path, s.url);
+          const req = request(
+            {
+              host: u.hostname,
+              port: u.port,
+              path: u.pathname + u.search,
+              method: init.method ?? "GET",
+              headers: init.headers,
+              ca: ca.rootPem,
+              servername: "dashboard.test",
+              timeout: 10_000,
+            },
+            (res) => {
+              let body = "";
+              res.on("data", (d) => {
+                body += String(d);
+              });
+              res.on("end", () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  cookies: res.headers["set-cookie"] ?? [],
+                  hsts: res.headers["strict-transport-security"],
+                  hsts: res.headers["strict-transport-security"],
+                  body,
+                }),
+              );
+            },
+          );
+          req.on("error", reject);
+          req.end(init.body);
+        },
+      );
     const form = await get("/login");
+    assert.equal(form.status, 200);
+    assert.equal(form.hsts, "max-age=31536000");
     assert.match(form.cookies[0] ?? "", /^mtasts_login=.*; HttpOnly; SameSite=Strict; .*Secure$/);
     const csrf = /name="csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? "";
     const done = await get("/login", {
