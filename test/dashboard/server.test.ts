@@ -50,7 +50,6 @@ test("over HTTPS the login and session cookies are Secure, HttpOnly and SameSite
               res.on("end", () =>
                 resolve({
                   status: res.statusCode ?? 0,
-                  cookies: res.headers["set-cookie"] ?? [],
                   hsts: res.headers["strict-transport-security"],
                   hsts: res.headers["strict-transport-security"],
                   body,
