@@ -50,7 +50,7 @@ test("over HTTPS the login and session cookies are Secure, HttpOnly and SameSite
               res.on("end", () =>
                 resolve({
                   status: res.statusCode ?? 0,
-                  hsts: res.headers["strict-transport-security"],
+                  cookies: res.headers["set-cookie"] ?? [],
                   hsts: res.headers["strict-transport-security"],
                   body,
                 }),
