@@ -37,7 +37,12 @@ cannot be used, 2 usage error, 3 the store cannot be opened.
 export type MonitorHook = (
   settings: unknown,
   context: { db: string; store: ReportStore },
-) => Promise<{ view: MonitorView; close(): Promise<void> }>;
+) => Promise<{
+  view: MonitorView;
+  /** Called after reports are stored (coalesced: never two at once). */
+  reportsStored?: () => Promise<void>;
+  close(): Promise<void>;
+}>;
 
 export interface ServeHooks {
   monitor?: MonitorHook;
@@ -182,6 +187,9 @@ export async function runServe(
       open,
       log,
       ...(monitor === null ? {} : { monitor: monitor.view }),
+      ...(monitor?.reportsStored === undefined
+        ? {}
+        : { onReportStored: coalesced(monitor.reportsStored, log) }),
     });
   } catch (error) {
     io.stderr.write(
@@ -201,6 +209,26 @@ export async function runServe(
   await closeStores();
   log({ event: "stopped" });
   return EXIT.ok;
+}
+
+/** Runs `fn` for a burst of calls once, plus once more if calls came while it ran. */
+function coalesced(fn: () => Promise<void>, log: (e: Record<string, unknown>) => void): () => void {
+  let running = false;
+  let again = false;
+  const run = async () => {
+    running = true;
+    do {
+      again = false;
+      await fn().catch((error: unknown) =>
+        log({ event: "monitor-evaluate-failed", error: (error as Error).message }),
+      );
+    } while (again);
+    running = false;
+  };
+  return () => {
+    if (running) again = true;
+    else void run();
+  };
 }
 
 function waitForSignal(): Promise<string> {

@@ -32,6 +32,8 @@ export interface DashboardOptions {
   /** `--insecure-no-auth`: every visitor is an admin (loopback only; serve.ts checks). */
   open?: boolean;
   ingest?: IngestOptions;
+  /** Called after each report the intake stores (monitoring re-evaluates its rules). */
+  onReportStored?: () => void;
   now?: () => Date;
   log?: LogSink;
 }
@@ -61,6 +63,7 @@ export function createDashboardApp(o: DashboardOptions): DashboardApp {
     ...(o.ingest === undefined ? {} : { ingest: o.ingest }),
     onEvent: (e) => {
       metrics.intake(e);
+      if (e.type === "report" && e.outcome.status === "stored") o.onReportStored?.();
       log({ event: "intake", ...summarizeIntake(e) });
     },
     now: () => now().getTime(),
