@@ -55,7 +55,12 @@ test("the monitor hook gets the monitor: section untouched; reports stored call 
         return true;
       },
     },
-    stderr: { write: (s: string) => ((err += s), true) },
+    stderr: {
+      write: (s: string) => {
+        err += s;
+        return true;
+      },
+    },
     env: {},
   };
   const args = ["-c", join(dir, "serve.yml"), "--db", join(dir, "r.db"), "--listen", "127.0.0.1:0"];
