@@ -23,7 +23,7 @@ export function withAlpnChallenges(
   limits: HostLimits,
   log: Logger,
 ): Server {
-  const front = createServer((socket) => {
+  const front = createServer({ noDelay: true }, (socket) => {
     let buf = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), limits.handshakeTimeoutMs);
     const onData = (chunk: Buffer) => {
