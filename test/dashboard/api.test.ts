@@ -58,7 +58,7 @@ const api = (path: string, init: RequestInit & { token?: string } = {}) =>
     },
   });
 
-describe("numbers", () => {
+describe("numbers", { timeout: 60_000 }, () => {
   test("domain overview equals the store's own summary (days, result types, MX, reporters)", async () => {
     const domain = "d7.example";
     const res = await api(`/api/domains/${domain}/overview?days=30`, { token: s.tokens.reader });
@@ -145,7 +145,7 @@ describe("numbers", () => {
   });
 });
 
-describe("auth", () => {
+describe("auth", { timeout: 60_000 }, () => {
   test("no credentials: API 401 with a JSON reason, pages redirect to the login", async () => {
     const res = await api("/api/domains");
     assert.equal(res.status, 401);
@@ -216,7 +216,7 @@ describe("auth", () => {
   });
 });
 
-describe("CSRF and roles", () => {
+describe("CSRF and roles", { timeout: 60_000 }, () => {
   test("a session POST without the CSRF token, or with a wrong one, is refused 403", async () => {
     const { cookie } = await login(s.url, ADMIN.user, ADMIN.password);
     for (const headers of [{ cookie }, { cookie, "x-csrf-token": "forged" }]) {
@@ -282,7 +282,7 @@ describe("CSRF and roles", () => {
   });
 });
 
-describe("bad input", () => {
+describe("bad input", { timeout: 60_000 }, () => {
   const cases: [string, number, RegExp][] = [
     ["/api/domains/d1.example/overview?days=abc", 400, /whole number/],
     ["/api/domains/d1.example/overview?days=0", 400, /whole number/],

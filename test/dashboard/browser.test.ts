@@ -89,6 +89,7 @@ async function logIn(page: Page, user: string, password: string, path = "/"): Pr
 
 test("log in, overview and a domain: the charted numbers equal the store's summary", {
   skip,
+  timeout: 120_000,
 }, async () => {
   const page = await newPage();
   await logIn(page, ADMIN.user, ADMIN.password);
@@ -166,6 +167,7 @@ test("log in, overview and a domain: the charted numbers equal the store's summa
 
 test("RPT-RCV-04 a report whose fields carry <script> and markup is shown as text", {
   skip,
+  timeout: 120_000,
 }, async () => {
   const page = await newPage();
   await logIn(page, READER.user, READER.password, `/reports/${s.hostileId}`);
@@ -184,6 +186,7 @@ test("RPT-RCV-04 a report whose fields carry <script> and markup is shown as tex
 
 test("unauthenticated API calls get 401; forged CSRF tokens 403; the read-only role cannot act", {
   skip,
+  timeout: 120_000,
 }, async () => {
   const anon = await newPage();
   await anon.goto(`${s.url}/healthz`);

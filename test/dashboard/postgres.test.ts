@@ -16,7 +16,10 @@ before(async () => {
 });
 after(() => s?.close());
 
-test("PostgreSQL: the domain overview API equals the store's summary", { skip }, async () => {
+test("PostgreSQL: the domain overview API equals the store's summary", {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const domain = "d3.example";
   const res = await fetch(`${s.url}/api/domains/${domain}/overview?days=30`, {
     headers: { authorization: `Bearer ${s.tokens.reader}` },

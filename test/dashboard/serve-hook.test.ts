@@ -13,7 +13,9 @@ import { sampleBytes } from "../reports/backends.ts";
 import { json } from "./fixture.ts";
 import { memoryMonitor } from "./memory-monitor.ts";
 
-test("the monitor hook gets the monitor: section untouched; reports stored call reportsStored()", async () => {
+test("the monitor hook gets the monitor: section untouched; reports stored call reportsStored()", {
+  timeout: 60_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), "mtasts-serve-hook-"));
   const token = newApiToken();
   writeFileSync(

@@ -12,7 +12,9 @@ import { createTestCa } from "../../lab/ca.ts";
 import { createSessionTable } from "../../src/dashboard/sessions.ts";
 import { ADMIN, defaultLoginForm, login, serve } from "./fixture.ts";
 
-test("over HTTPS the login and session cookies are Secure, HttpOnly and SameSite=Strict", async () => {
+test("over HTTPS the login and session cookies are Secure, HttpOnly and SameSite=Strict", {
+  timeout: 60_000,
+}, async () => {
   const ca = await createTestCa();
   const cert = await ca.issue({ names: ["dashboard.test"] });
   const dir = mkdtempSync(join(tmpdir(), "mtasts-dash-tls-"));
@@ -83,7 +85,9 @@ test("over HTTPS the login and session cookies are Secure, HttpOnly and SameSite
   }
 });
 
-test("metrics on their own address without auth, and not on the main port", async () => {
+test("metrics on their own address without auth, and not on the main port", {
+  timeout: 60_000,
+}, async () => {
   const s = await serve({
     generated: 5,
     config: { metrics: { expose: "listen", listen: { host: "127.0.0.1", port: 0 } } },
@@ -116,7 +120,9 @@ test("metrics on their own address without auth, and not on the main port", asyn
   }
 });
 
-test("logins are rate limited per client; the intake refuses an oversized report with 413", async () => {
+test("logins are rate limited per client; the intake refuses an oversized report with 413", {
+  timeout: 60_000,
+}, async () => {
   const s = await serve({
     generated: 5,
     config: { session: { lifetimeMs: 3_600_000, secureCookie: "auto", loginsPerMinute: 3 } },
@@ -148,7 +154,9 @@ test("logins are rate limited per client; the intake refuses an oversized report
   }
 });
 
-test("sessions expire after their lifetime; forged ids are not sessions", () => {
+test("sessions expire after their lifetime; forged ids are not sessions", {
+  timeout: 60_000,
+}, () => {
   let now = 1_000_000;
   const table = createSessionTable(60_000, () => now);
   const { id } = table.create("alice", "admin");
@@ -161,7 +169,9 @@ test("sessions expire after their lifetime; forged ids are not sessions", () => 
   assert.equal(table.get(`${id.slice(0, -1)}x`), null);
 });
 
-test("--insecure-no-auth: pages open without a login, state changes still need the CSRF token", async () => {
+test("--insecure-no-auth: pages open without a login, state changes still need the CSRF token", {
+  timeout: 60_000,
+}, async () => {
   const s = await serve({ generated: 5, config: { users: [], apiTokens: [] }, open: true });
   try {
     const page = await fetch(`${s.url}/`, { redirect: "manual" });

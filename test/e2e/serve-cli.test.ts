@@ -40,7 +40,9 @@ function mtasts(
   });
 }
 
-test("serve refuses to start without users, and --insecure-no-auth off loopback", async () => {
+test("serve refuses to start without users, and --insecure-no-auth off loopback", {
+  timeout: 60_000,
+}, async () => {
   const none = await mtasts(["serve", "--db", join(dir, "a.db"), "--listen", "127.0.0.1:0"]);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /no users or API tokens are configured.*hash-password/);
@@ -58,14 +60,16 @@ test("serve refuses to start without users, and --insecure-no-auth off loopback"
   assert.equal(badFlag.code, 2);
 });
 
-test("serve -c with a bad config names the key path and exits 1", async () => {
+test("serve -c with a bad config names the key path and exits 1", { timeout: 60_000 }, async () => {
   writeFileSync(join(dir, "bad.yml"), "users:\n  - name: x\n    role: boss\n");
   const r = await mtasts(["serve", "-c", join(dir, "bad.yml")]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /users\[0\]\.role: got "boss"; expected admin or read-only/);
 });
 
-test("serve: hash-password and new-token, then intake, API and a clean SIGTERM", async () => {
+test("serve: hash-password and new-token, then intake, API and a clean SIGTERM", {
+  timeout: 60_000,
+}, async () => {
   const hashed = await mtasts(["serve", "hash-password"], "a password\n");
   assert.equal(hashed.code, 0, hashed.stderr);
   const hash = hashed.stdout.trim();
