@@ -172,6 +172,7 @@ test("RPT-RCV-04 a report whose fields carry <script> and markup is shown as tex
   const page = await newPage();
   await logIn(page, READER.user, READER.password, `/reports/${s.hostileId}`);
   assert.equal(await page.locator("#organization").textContent(), HOSTILE_ORG);
+  await page.screenshot({ path: `${ARTIFACTS}dashboard-hostile-report.png`, fullPage: true });
   assert.ok((await page.locator("main").textContent())?.includes(HOSTILE_INFO));
   assert.equal(await page.evaluate("window.__pwned"), undefined);
   // No element came from the report: our pages have no inline script and no <img> or <b> at all.
@@ -180,7 +181,6 @@ test("RPT-RCV-04 a report whose fields carry <script> and markup is shown as tex
   assert.ok((await page.locator("#reports").textContent())?.includes(HOSTILE_ORG));
   await page.goto(`${s.url}/`);
   assert.equal(await page.evaluate("window.__pwned"), undefined);
-  await page.screenshot({ path: `${ARTIFACTS}dashboard-hostile-report.png`, fullPage: true });
   assert.deepEqual(cspViolations, []);
 });
 
