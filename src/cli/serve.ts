@@ -203,6 +203,17 @@ export async function runServe(
     `mtasts serve: listening on ${server.url} (reports: POST ${server.url}${config.intake.path}; store ${store.target})${metricsAt === null ? "" : `; metrics on http://${metricsAt.host}:${metricsAt.port}/metrics`}\n`,
   );
   if (open) io.stdout.write("mtasts serve: --insecure-no-auth: every visitor is an admin\n");
+  if (
+    config.tls === null &&
+    config.session.secureCookie !== true &&
+    !LOOPBACK.test(config.listen.host)
+  ) {
+    log({
+      event: "warning",
+      message:
+        "plain HTTP on a non-loopback address: put a TLS proxy in front and set session.secure_cookie: true, or configure tls:",
+    });
+  }
   const signal = await (hooks.stopSignal ?? waitForSignal)();
   log({ event: "stopping", signal });
   await server.close();
