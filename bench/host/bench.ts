@@ -37,6 +37,8 @@ const NAME = "mta-sts.bench.test";
 const OUR_PORT = 18443;
 const NGINX_PORT = 18444;
 const PROBE_PORT = 18445;
+const OUR_FULL_PORT = 18446;
+const NGINX_FULL_PORT = 18447;
 const POLICY =
   "version: STSv1\nmode: enforce\nmx: mx1.bench.test\nmx: *.mx.bench.test\nmax_age: 1209600\n";
 
@@ -59,24 +61,27 @@ async function main(): Promise<void> {
   const policyFile = join(files.policies, "bench.test.txt");
   writeFileSync(policyFile, POLICY);
   writeFileSync(files.hosts, `127.0.0.1 localhost ${NAME}\n`);
-  writeFileSync(
-    join(dir, "host.yml"),
-    `listen: 127.0.0.1:${OUR_PORT}\npolicies: ${files.policies}\ncertificate: { cert: ${files.cert}, key: ${files.key} }\nworkers: ${WORKERS}\nid_check: { enabled: false }\nlog: { level: warn }\n`,
-  );
-
-  const ours = spawn(
-    process.execPath,
-    [new URL("../../bin/mtasts.js", import.meta.url).pathname, "host", "-c", join(dir, "host.yml")],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-  children.push(ours);
+  const ourConfig = (port: number, resume: boolean) =>
+    `listen: 127.0.0.1:${port}\npolicies: ${files.policies}\ncertificate: { cert: ${files.cert}, key: ${files.key} }\nworkers: ${WORKERS}\ntls: { session_resumption: ${resume} }\nid_check: { enabled: false }\nlog: { level: warn }\n`;
+  const bin = new URL("../../bin/mtasts.js", import.meta.url).pathname;
+  for (const [port, resume] of [
+    [OUR_PORT, true],
+    [OUR_FULL_PORT, false],
+  ] as const) {
+    const file = join(dir, `host-${port}.yml`);
+    writeFileSync(file, ourConfig(port, resume));
+    children.push(
+      spawn(process.execPath, [bin, "host", "-c", file], {
+        stdio: ["ignore", "ignore", "inherit"],
+      }),
+    );
+  }
   children.push(
     startNginx({
       dir,
       port: NGINX_PORT,
       probePort: PROBE_PORT,
+      fullPort: NGINX_FULL_PORT,
       serverName: NAME,
       cert: files.cert,
       key: files.key,
@@ -123,9 +128,36 @@ async function main(): Promise<void> {
   const reuse = readFileSync(join(dir, "nginx-reuse.log"), "utf8").split("\n").filter(Boolean);
   const resumed = reuse.filter((l) => l === "r").length;
 
+  // And do the servers resume? openssl s_client -reconnect: 1 new + 5 resumed at best.
+  const reconnect = async (port: number) => {
+    const r = await run(
+      "openssl",
+      ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", NAME, "-tls1_2", "-reconnect"],
+      { timeout: 20_000 },
+    ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "" }));
+    return (r.stdout.match(/^Reused,/gm) ?? []).length;
+  };
+  const serverReuse = {
+    ours: await reconnect(OUR_PORT),
+    nginx: await reconnect(NGINX_PORT),
+    oursFull: await reconnect(OUR_FULL_PORT),
+    nginxFull: await reconnect(NGINX_FULL_PORT),
+  };
+
   const cases = [
-    { name: "keep-alive requests/s", close: false, target: 0.5 },
-    { name: "new TLS connection per request, requests/s", close: true, target: 0.8 },
+    { name: "keep-alive requests/s", close: false, target: 0.5, ports: [OUR_PORT, NGINX_PORT] },
+    {
+      name: "new TLS connection per request (sessions resumed, as wrk does), requests/s",
+      close: true,
+      target: 0.8,
+      ports: [OUR_PORT, NGINX_PORT],
+    },
+    {
+      name: "new TLS connection per request, full handshakes (resumption off on both), requests/s",
+      close: true,
+      target: 0.8,
+      ports: [OUR_FULL_PORT, NGINX_FULL_PORT],
+    },
   ];
   const rows: string[] = [];
   for (const c of cases) {
@@ -135,7 +167,7 @@ async function main(): Promise<void> {
       const order = r % 2 === 0 ? (["ours", "nginx"] as const) : (["nginx", "ours"] as const);
       for (const who of order) {
         const res = await wrk({
-          url: url(who === "ours" ? OUR_PORT : NGINX_PORT),
+          url: url(who === "ours" ? (c.ports[0] as number) : (c.ports[1] as number)),
           hostsFile: files.hosts,
           threads: THREADS,
           connections: CONNECTIONS,
@@ -161,6 +193,7 @@ async function main(): Promise<void> {
 Host bench: ${availableParallelism()} CPUs (${cpu}), Node ${process.version}, ${(await run("/usr/sbin/nginx", ["-v"])).stderr.trim()}
 wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating round(s), medians; ours: workers ${WORKERS}; nginx: worker_processes auto
 TLS session resumption by wrk: ${resumed} of ${reuse.length} probe connections resumed (nginx $ssl_session_reused)
+Servers resuming (openssl s_client -tls1_2 -reconnect, resumed of 5): ours ${serverReuse.ours}, nginx ${serverReuse.nginx}; resumption off: ours ${serverReuse.oursFull}, nginx ${serverReuse.nginxFull}
 
 | case | mtasts host | nginx | ours/nginx | target | errors |
 |---|---:|---:|---:|---|---:|

@@ -11,6 +11,8 @@ export interface NginxSite {
   port: number;
   /** A second port whose access log records `$ssl_session_reused`, for the resumption probe. */
   probePort: number;
+  /** A third port with session resumption off (tickets and cache): every connection a full handshake. */
+  fullPort: number;
   serverName: string;
   cert: string;
   key: string;
@@ -54,6 +56,7 @@ http {
   scgi_temp_path ${join(s.dir, "nginx-scgi")};
 ${server(s.port, "")}
 ${server(s.probePort, `access_log ${join(s.dir, "nginx-reuse.log")} reuse;`)}
+${server(s.fullPort, "ssl_session_tickets off;\n    ssl_session_cache off;")}
 }
 `;
 }

@@ -81,7 +81,7 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
   if (v["access-log"]) config.log.access = true;
 
   const { createLogger } = await import("../resolver/log.ts");
-  const { workerIndex, runPrimary } = await import("../host/cluster.ts");
+  const { workerIndex, runPrimary, sharedTicketKeys } = await import("../host/cluster.ts");
   const index = workerIndex();
   const log = createLogger({
     ...config.log,
@@ -124,7 +124,12 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
   // primary right after: only the primary's word counts.
   process.on("SIGINT", () => (index === null ? stop("SIGINT") : undefined));
   try {
-    server = await host.createHost(config, { log, reusePort: index !== null });
+    const ticketKeys = index === null ? undefined : sharedTicketKeys();
+    server = await host.createHost(config, {
+      log,
+      reusePort: index !== null,
+      ...(ticketKeys ? { ticketKeys } : {}),
+    });
     await server.listen();
   } catch (err) {
     io.stderr.write(`mtasts: cannot start the policy host: ${(err as Error).message}\n`);

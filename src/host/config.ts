@@ -24,6 +24,7 @@ const TOP_KEYS = [
   "certificate",
   "domains",
   "cache_max_age",
+  "tls",
   "reload",
   "id_check",
   "dns",
@@ -50,6 +51,7 @@ export function defaultHostConfig(): HostConfig {
     domains: new Map(),
     certificate: null,
     cacheMaxAge: DEFAULT_CACHE_MAX_AGE,
+    tls: { sessionResumption: true },
     reload: { debounceMs: 200, rescanMs: 60_000 },
     idCheck: { enabled: true, delayMs: 60_000, intervalMs: 3_600_000 },
     dnsServers: null,
@@ -158,6 +160,8 @@ function readTop(r: ConfigReader, data: unknown, abs: (p: string) => string): Ho
       "no policies: set policies or domains",
     );
   c.cacheMaxAge = r.number(top, "cache_max_age", [], DEFAULT_CACHE_MAX_AGE, 0, 86_400, true);
+  const tls = r.section(top.tls, ["tls"], ["session_resumption"]) ?? {};
+  c.tls = { sessionResumption: r.bool(tls, "session_resumption", ["tls"], true) };
   const reload = r.section(top.reload, ["reload"], ["debounce", "rescan"]) ?? {};
   c.reload = {
     debounceMs: r.seconds(reload, "debounce", ["reload"], 0.2, 0, 60),

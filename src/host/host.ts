@@ -105,6 +105,8 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
   const https = config.listen.map(() =>
     createHttpsServer({
       limits: config.limits,
+      sessionResumption: config.tls.sessionResumption,
+      ticketKeys: deps.ticketKeys,
       certificates,
       table: () => policies.table,
       metrics,

@@ -2,6 +2,7 @@
 // hostile clients, and a request handler that only picks a pre-encoded Reply
 // (no framework, no per-request formatting).
 
+import { constants } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
@@ -14,6 +15,8 @@ import type { HostLimits, HostMetrics } from "./types.ts";
 
 export interface HttpsServerOptions {
   limits: HostLimits;
+  sessionResumption: boolean;
+  ticketKeys?: Buffer | undefined;
   certificates: CertificateStore;
   table: () => PolicyTable;
   metrics: HostMetrics;
@@ -45,6 +48,9 @@ export function createHttpsServer(o: HttpsServerOptions): Server {
       // the session tickets) for the client's delayed ACK: ~40 ms per new
       // connection. node:http turns it off only after the handshake.
       noDelay: true,
+      ...(o.ticketKeys ? { ticketKeys: o.ticketKeys } : {}),
+      // Node keeps no server-side session cache, so without tickets nothing resumes.
+      ...(o.sessionResumption ? {} : { secureOptions: constants.SSL_OP_NO_TICKET }),
       handshakeTimeout: limits.handshakeTimeoutMs,
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: limits.headersTimeoutMs,

@@ -50,6 +50,14 @@ export interface HostConfig {
   domains: Map<string, DomainConfig>;
   /** The certificate used for any policy host name it covers and no domain overrides. */
   certificate: CertFiles | null;
+  tls: {
+    /**
+     * Let clients resume TLS sessions (tickets; keys shared by all workers).
+     * Senders fetch a policy rarely and resume little, so this mostly helps
+     * monitors and proxies; off makes every connection a full handshake.
+     */
+    sessionResumption: boolean;
+  };
   /** `Cache-Control: max-age` on policy replies, seconds (STS-FETCH-05: senders ignore it). */
   cacheMaxAge: number;
   reload: {
@@ -85,6 +93,8 @@ export interface HostDeps {
   certificates?: CertificateSource;
   /** Bind with SO_REUSEPORT, each process its own socket (cluster workers). */
   reusePort?: boolean;
+  /** 48 bytes of TLS session ticket keys, the same in every worker so any worker can resume a session. */
+  ticketKeys?: Buffer;
 }
 
 export interface HostMetrics {

@@ -164,3 +164,55 @@ test("curl (Debian) fetches the policy with --resolve and --cacert, and HEAD wit
   ]).catch((e: { code: number }) => e);
   assert.notEqual((tls11 as { code: number }).code, 0, "TLS 1.1 must fail");
 });
+
+/** Two connections, the second offering the first one's session; whether it resumed. */
+async function resumes(
+  port: number,
+  caPem: string,
+  maxVersion: "TLSv1.2" | "TLSv1.3",
+): Promise<boolean> {
+  const open = (session?: Buffer) =>
+    new Promise<{ session: Buffer | undefined; reused: boolean }>((resolve, reject) => {
+      let got: Buffer | undefined;
+      const s = connect({
+        host: "127.0.0.1",
+        port,
+        servername: "mta-sts.a.test",
+        ca: caPem,
+        maxVersion,
+        ...(session ? { session } : {}),
+      });
+      s.on("session", (x: Buffer) => {
+        got = x;
+      });
+      s.on("secureConnect", () => {
+        s.write(
+          "GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\nConnection: close\r\n\r\n",
+        );
+      });
+      s.on("data", () => undefined);
+      s.on("end", () => resolve({ session: got, reused: s.isSessionReused() }));
+      s.on("error", reject);
+    });
+  const first = await open();
+  assert.ok(first.session, "the server issued a session ticket");
+  return (await open(first.session)).reused;
+}
+
+test("TLS sessions resume (tickets), and tls.session_resumption: false turns that off", async () => {
+  assert.equal(await resumes(fx.port, ca, "TLSv1.3"), true);
+  assert.equal(await resumes(fx.port, ca, "TLSv1.2"), true);
+  const full = await startFixture({
+    domains: { "a.test": policyText("mx1.a.test") },
+    ca: fx.ca,
+    config: (c) => {
+      c.tls.sessionResumption = false;
+    },
+  });
+  try {
+    assert.equal(await resumes(full.port, ca, "TLSv1.2").catch(() => false), false);
+    assert.equal(await resumes(full.port, ca, "TLSv1.3").catch(() => false), false);
+  } finally {
+    await full.close();
+  }
+});
