@@ -35,6 +35,8 @@ export interface LoadProblem {
   file: string;
   domain: string;
   line: number | undefined;
+  /** The diagnostic code (docs/diagnostics.md) when parsePolicy found the problem. */
+  code?: string;
   message: string;
 }
 
@@ -133,7 +135,13 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
       const parsed = parsePolicy(got.bytes);
       if (!parsed.ok) {
         const errs = parsed.diagnostics.filter((d) => d.severity === "error");
-        const list = errs.map((d) => ({ file, domain, line: d.at?.line, message: d.message }));
+        const list = errs.map((d) => ({
+          file,
+          domain,
+          line: d.at?.line,
+          code: d.code,
+          message: d.message,
+        }));
         failed.set(file, got.seen);
         failedProblems.set(file, list);
         problems.push(...list);
@@ -142,7 +150,7 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
             current
               ? "invalid policy file: still serving the last good version"
               : "invalid policy file: not served",
-            { domain, file: p.line ? `${file}:${p.line}` : file, error: p.message },
+            { domain, file: p.line ? `${file}:${p.line}` : file, code: p.code, error: p.message },
           );
         continue;
       }
