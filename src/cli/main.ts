@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { styleFor } from "./render.ts";
+import type { MonitorHook } from "./serve.ts";
 import { type ValidateKind, validateKinds } from "./validate-kinds.ts";
 
 // Commands load their modules on demand, so `mtasts validate` never pays for
@@ -81,7 +82,12 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   if (command === "resolver") return (await import("./resolver.ts")).runResolver(rest, io);
   if (command === "host") return (await import("./host.ts")).runHost(rest, io);
   if (command === "reports") return (await import("./reports.ts")).runReports(rest, io);
-  if (command === "serve") return (await import("./serve.ts")).runServe(rest, io);
+  if (command === "serve") {
+    // The monitor (and with it the check stack) loads only when the config asks for it.
+    const monitor: MonitorHook = async (settings, context) =>
+      (await import("./serve-monitor.ts")).monitorHook(settings, context);
+    return (await import("./serve.ts")).runServe(rest, io, { monitor });
+  }
   if (command === "generate") return (await import("./generate.ts")).runGenerate(rest, io);
   if (command === "rollout") return (await import("./rollout.ts")).runRollout(rest, io);
   return usage(io, `unknown command ${JSON.stringify(command)}`, MAIN_HELP);

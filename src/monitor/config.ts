@@ -3,6 +3,7 @@
 // by key path, value and what would be accepted, as the resolver's config does,
 // so a typo never falls back to a default silently.
 
+import { type DnsServerAddress, parseServerAddress } from "../adapters/dns.ts";
 import { policyDomain } from "../core/names.ts";
 import { type Path, type Reader, reader } from "./config-reader.ts";
 
@@ -55,6 +56,18 @@ export interface MonitorConfig {
   delivery: { webhooks: WebhookTarget[]; mail: MailTarget | null; timeoutMs: number };
   /** Re-send a still-open alert this often; null: never. */
   renotifyMs: number | null;
+  /** How the checks reach the world: the `check` command's --resolver, --ca-file and port flags. */
+  check: MonitorCheckSettings;
+}
+
+export interface MonitorCheckSettings {
+  /** DNS servers to ask; null: the system's. */
+  servers: DnsServerAddress[] | null;
+  /** Extra trusted roots (a PEM file path) for policy hosts and MX hosts. */
+  caFile: string | null;
+  /** Port overrides, for labs and testing (check's --https-port/--smtp-port). */
+  httpsPort: number | null;
+  smtpPort: number | null;
 }
 
 export const DAY_MS = 86_400_000;
@@ -68,7 +81,16 @@ const DEFAULTS = {
   deliveryTimeoutMs: 10_000,
 };
 
-const TOP_KEYS = ["domains", "interval", "timeout", "history", "rules", "delivery", "renotify"];
+const TOP_KEYS = [
+  "domains",
+  "interval",
+  "timeout",
+  "history",
+  "rules",
+  "delivery",
+  "renotify",
+  "check",
+];
 const RULE_KEYS = [
   "failure_rate",
   "cert_expiry_days",
@@ -112,6 +134,7 @@ export function parseMonitorConfig(
       top?.renotify === "never" || top?.renotify === undefined || top.renotify === false
         ? null
         : r.duration(top.renotify, [path, "renotify"], 0, 60_000, { prefix: '"never" or ' }),
+    check: checkSettings(r, top?.check, [path, "check"]),
   };
   if (config.timeoutMs >= config.intervalMs) {
     r.problem([path, "timeout"], top?.timeout, "a duration shorter than the interval");
@@ -169,6 +192,41 @@ function rules(r: Reader, value: unknown, path: string[]): MonitorConfig["rules"
     newResultType,
     policyHost: r.flag(o?.policy_host, at("policy_host"), true),
     idOutOfStep: r.flag(o?.id_out_of_step, at("id_out_of_step"), true),
+  };
+}
+
+function checkSettings(r: Reader, value: unknown, path: string[]): MonitorCheckSettings {
+  const o = r.object(value ?? {}, path, ["resolvers", "ca_file", "https_port", "smtp_port"]);
+  const servers = r.list(
+    o?.resolvers ?? [],
+    [...path, "resolvers"],
+    'a list of "HOST:PORT"',
+    (v, p) => {
+      const a = typeof v === "string" ? parseServerAddress(v) : null;
+      if (a === null) r.problem(p, v, "an IP address with an optional port, e.g. 127.0.0.1:53");
+      return a;
+    },
+  );
+  let caFile: string | null = null;
+  if (o?.ca_file !== undefined) {
+    if (typeof o.ca_file === "string" && o.ca_file !== "") caFile = o.ca_file;
+    else r.problem([...path, "ca_file"], o.ca_file, "the path of a PEM file");
+  }
+  const port = (key: string) =>
+    o?.[key] === undefined
+      ? null
+      : r.number(o[key], [...path, key], {
+          fallback: 0,
+          min: 1,
+          max: 65535,
+          integer: true,
+          accepted: "a port number from 1 to 65535",
+        });
+  return {
+    servers: servers === null || servers.length === 0 ? null : servers,
+    caFile,
+    httpsPort: port("https_port"),
+    smtpPort: port("smtp_port"),
   };
 }
 

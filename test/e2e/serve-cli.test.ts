@@ -6,9 +6,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { scenario, startLab } from "../../lab/index.ts";
 import { sampleBytes } from "../reports/backends.ts";
 
 const bin = new URL("../../bin/mtasts.js", import.meta.url).pathname;
@@ -121,6 +123,89 @@ test("serve: hash-password and new-token, then intake, API and a clean SIGTERM",
     assert.ok(!log.includes(token) && !log.includes(hash), "no secret in the log");
   } finally {
     if (child.exitCode === null) child.kill("SIGKILL");
+  }
+});
+
+test("serve with monitor: checks the lab on start, an expiring MX certificate opens one alert, sent once by webhook and listed by the API", {
+  timeout: 120_000,
+}, async () => {
+  const lab = await startLab(
+    scenario(
+      { domain: "expiring.test", mode: "enforce", faults: ["mx1:cert-expiring"] },
+      { domain: "healthy.test", mode: "enforce" },
+    ),
+  );
+  const events: { event: string; alert: { rule: string; domain: string; subject: string } }[] = [];
+  const hook = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => {
+      body += String(d);
+    });
+    req.on("end", () => {
+      events.push(JSON.parse(body));
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+  const hookPort = (hook.address() as { port: number }).port;
+  writeFileSync(
+    join(dir, "monitor.yml"),
+    [
+      "monitor:",
+      "  domains: [expiring.test, healthy.test]",
+      "  rules: { cert_expiry_days: 21, failure_rate: false, new_result_type: false }",
+      `  delivery: { webhooks: [{ url: "http://127.0.0.1:${hookPort}/alerts" }] }`,
+      "  check:",
+      `    resolvers: ["${lab.resolver}"]`,
+      `    ca_file: ${JSON.stringify(lab.caFile)}`,
+      `    https_port: ${lab.httpsPort}`,
+      `    smtp_port: ${lab.smtpPort}`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      "serve",
+      "-c",
+      "monitor.yml",
+      "--db",
+      "m.db",
+      "--listen",
+      "127.0.0.1:0",
+      "--insecure-no-auth",
+    ],
+    { cwd: dir },
+  );
+  const stderr: string[] = [];
+  child.stderr.on("data", (d) => stderr.push(String(d)));
+  try {
+    const url = await listeningUrl(child);
+    const deadline = Date.now() + 60_000;
+    while (events.length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    assert.equal(events.length, 1, `webhook events: ${JSON.stringify(events)}\n${stderr.join("")}`);
+    assert.equal(events[0]?.event, "alert.opened");
+    assert.deepEqual(
+      [events[0]?.alert.rule, events[0]?.alert.domain, events[0]?.alert.subject],
+      ["cert-expiry", "expiring.test", "mx1.expiring.test"],
+    );
+    const api = (await (await fetch(`${url}/api/alerts`)).json()) as {
+      alerts: { rule: string; domain: string; state: string }[];
+    };
+    assert.deepEqual(
+      api.alerts.map((a) => [a.rule, a.domain, a.state]),
+      [["cert-expiry", "expiring.test", "open"]],
+    );
+    const page = await (await fetch(`${url}/domains/expiring.test`)).text();
+    assert.match(page, /mx1\.expiring\.test/);
+    assert.equal(await stop(child), 0, stderr.join(""));
+    assert.equal(events.length, 1, "sent once");
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    hook.close();
+    await lab.close();
   }
 });
 
