@@ -83,7 +83,7 @@ export function challengeReply(keyAuthorization: string): Reply {
     status: 200,
     headers: [
       "Content-Type",
-      "application/octet-stream",
+      "text/plain",
       "Content-Length",
       String(body.byteLength),
       "Cache-Control",
