@@ -1,14 +1,16 @@
 // `npm start`: the offline demo. Starts the lab (a loopback mini-internet with
 // its own DNS, CA, policy hosts and MX hosts), runs `mtasts check` on a handful
 // of domains with typical faults, asks the Postfix policy daemon (`mtasts
-// resolver`) about them, then tours `mtasts validate` over examples/.
-// No network beyond 127.0.0.0/8.
+// resolver`) about them, tours `mtasts validate` over examples/, and ends on
+// the dashboard (`mtasts serve`) with a month of reports and the monitor's
+// checks of the same domains. No network beyond 127.0.0.0/8.
 
 import { scenario, startLab } from "../lab/index.ts";
 import { run } from "../src/cli/main.ts";
 import { defaultResolverConfig } from "../src/resolver/config.ts";
 import { startResolver } from "../src/resolver/daemon.ts";
 import { createLogger } from "../src/resolver/log.ts";
+import { dashboardTour } from "./demo-dashboard.ts";
 
 const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 const tty = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -39,6 +41,7 @@ process.stdout.write(
   `lab DNS at ${lab.resolver}, policy hosts on :${lab.httpsPort}, MX hosts on :${lab.smtpPort}\n`,
 );
 
+let exitCode = 0;
 try {
   for (const [domain, story] of domains) {
     const args = ["check", ...lab.checkArgs(), domain];
@@ -47,9 +50,22 @@ try {
     process.stdout.write(`(exit ${code})\n`);
   }
   await resolverTour();
+  await validateTour();
+  process.stdout.write(
+    `\n${bold("# The dashboard: mtasts serve, with TLS-RPT reports and the monitor's checks")}\n`,
+  );
+  exitCode = await dashboardTour(
+    lab,
+    domains.map(([d]) => d),
+    process.stdout,
+  );
 } finally {
   await lab.close();
 }
+process.stdout.write(
+  `\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s, offline. On a real domain: npx mtasts check example.com\n`,
+);
+process.exitCode = exitCode;
 
 /** The sending side: what `mtasts resolver` tells Postfix about the same domains. */
 async function resolverTour(): Promise<void> {
@@ -77,22 +93,22 @@ async function resolverTour(): Promise<void> {
   }
 }
 
-const tour: [title: string, args: string[]][] = [
-  ["A record with a typo in the id", ["validate", "sts-record", "v=STSv1; id=2026-11-23"]],
-  [
-    "A policy with the mistakes people make",
-    ["validate", "policy", "examples/mta-sts-mistakes.txt"],
-  ],
-  ["A TLS-RPT report as it arrives by mail", ["validate", "report", "examples/report.eml"]],
-];
-for (const [title, args] of tour) {
-  process.stdout.write(`\n${bold(`# ${title}`)}\n$ mtasts ${args.map(quote).join(" ")}\n`);
-  const code = await run(args, io);
-  process.stdout.write(`(exit ${code})\n`);
+/** `mtasts validate` over the files in examples/. */
+async function validateTour(): Promise<void> {
+  const tour: [title: string, args: string[]][] = [
+    ["A record with a typo in the id", ["validate", "sts-record", "v=STSv1; id=2026-11-23"]],
+    [
+      "A policy with the mistakes people make",
+      ["validate", "policy", "examples/mta-sts-mistakes.txt"],
+    ],
+    ["A TLS-RPT report as it arrives by mail", ["validate", "report", "examples/report.eml"]],
+  ];
+  for (const [title, args] of tour) {
+    process.stdout.write(`\n${bold(`# ${title}`)}\n$ mtasts ${args.map(quote).join(" ")}\n`);
+    const code = await run(args, io);
+    process.stdout.write(`(exit ${code})\n`);
+  }
 }
-process.stdout.write(
-  `\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s, offline. On a real domain: npx mtasts check example.com\n`,
-);
 
 function quote(a: string): string {
   return /^[\w./@:=-]+$/.test(a) ? a : `'${a}'`;
