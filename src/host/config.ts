@@ -24,6 +24,7 @@ const TOP_KEYS = [
   "certificate",
   "domains",
   "cache_max_age",
+  "mirror",
   "tls",
   "reload",
   "id_check",
@@ -52,6 +53,7 @@ export function defaultHostConfig(): HostConfig {
     certificate: null,
     cacheMaxAge: DEFAULT_CACHE_MAX_AGE,
     tls: { sessionResumption: true },
+    mirror: { refreshMs: 3_600_000, timeoutMs: 60_000, caFile: null },
     reload: { debounceMs: 200, rescanMs: 60_000 },
     idCheck: { enabled: true, delayMs: 60_000, intervalMs: 3_600_000 },
     dnsServers: null,
@@ -160,6 +162,13 @@ function readTop(r: ConfigReader, data: unknown, abs: (p: string) => string): Ho
       "no policies: set policies or domains",
     );
   c.cacheMaxAge = r.number(top, "cache_max_age", [], DEFAULT_CACHE_MAX_AGE, 0, 86_400, true);
+  const mirror = r.section(top.mirror, ["mirror"], ["refresh", "timeout", "ca_file"]) ?? {};
+  const caFile = r.string(mirror, "ca_file", ["mirror"], "a PEM file of trusted roots");
+  c.mirror = {
+    refreshMs: r.seconds(mirror, "refresh", ["mirror"], 3600, 300, TIMER_MAX_S),
+    timeoutMs: r.seconds(mirror, "timeout", ["mirror"], 60, 1, 600),
+    caFile: caFile === null ? null : abs(caFile),
+  };
   const tls = r.section(top.tls, ["tls"], ["session_resumption"]) ?? {};
   c.tls = { sessionResumption: r.bool(tls, "session_resumption", ["tls"], true) };
   const reload = r.section(top.reload, ["reload"], ["debounce", "rescan"]) ?? {};
@@ -247,11 +256,29 @@ function domains(
         "the Policy Domain itself",
         "name the domain, not its policy host (drop mta-sts.)",
       );
-    const s = r.section(spec, at, ["policy", "cert", "key"]);
+    const s = r.section(spec, at, ["policy", "cert", "key", "mirror"]);
     if (!s) continue;
     const d: DomainConfig = {};
     const policy = r.string(s, "policy", at, "a policy file path");
     if (policy !== null) d.policy = abs(policy);
+    const mirror = r.string(s, "mirror", at, "the domain whose policy to serve (mirror mode)");
+    if (mirror !== null) {
+      const source = policyDomain(mirror);
+      if (source === null || source === domain)
+        r.problem(
+          [...at, "mirror"],
+          mirror,
+          "another domain's name (its policy is fetched from mta-sts.<that domain>)",
+        );
+      else if (policy !== null)
+        r.problem(
+          [...at, "mirror"],
+          mirror,
+          "either policy or mirror",
+          "a domain is served from a file or mirrored, not both",
+        );
+      else d.mirror = source;
+    }
     const cert = certFiles(r, s, at, abs, false);
     if (cert) d.certificate = cert;
     out.set(domain, d);

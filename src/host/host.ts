@@ -3,15 +3,18 @@
 // wired together; `close()` drains in-flight requests and resolves when every
 // socket is gone.
 
+import { readFileSync } from "node:fs";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createResolver, systemServers } from "../adapters/dns.ts";
+import { fetchPolicy } from "../adapters/policy-fetch.ts";
 import { createLogger } from "../resolver/log.ts";
 import { withAlpnChallenges } from "./alpn-challenge.ts";
 import { createCertificateStore } from "./certificates.ts";
 import { createChallengeServer } from "./challenge-server.ts";
 import { createHttpsServer } from "./https-server.ts";
 import { createIdWatch, type IdWatch } from "./id-watch.ts";
+import { createMirror, type Mirror } from "./mirror.ts";
 import { createPolicyStore, type LoadProblem, type PolicyStore } from "./policies.ts";
 import type { HostConfig, HostDeps, HostMetrics, ListenAddress } from "./types.ts";
 
@@ -26,6 +29,8 @@ export interface PolicyHost {
   readonly problems: LoadProblem[];
   readonly policies: PolicyStore;
   readonly idWatch: IdWatch | null;
+  /** Mirror mode's fetcher (null without mirrored domains). */
+  readonly mirror: Mirror | null;
   readonly metrics: HostMetrics;
   close(): Promise<void>;
 }
@@ -50,8 +55,10 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
   };
   const files = new Map<string, string>();
   const perName = new Map<string, { cert: string; key: string }>();
+  const mirrored = new Map<string, string>();
   for (const [domain, d] of config.domains) {
-    if (d.policy) files.set(domain, d.policy);
+    if (d.mirror) mirrored.set(domain, d.mirror);
+    else if (d.policy) files.set(domain, d.policy);
     else if (config.policies === null)
       throw new HostStartError(
         `domains.${domain} has no policy file and there is no policies directory`,
@@ -95,6 +102,21 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
     policies.onChange((c) => watch.changed(c));
   }
   const problems = await policies.reload();
+  let mirror: Mirror | null = null;
+  if (mirrored.size > 0) {
+    const ca = config.mirror.caFile ? [readFileSync(config.mirror.caFile, "utf8")] : undefined;
+    mirror = createMirror({
+      sources: mirrored,
+      refreshMs: config.mirror.refreshMs,
+      fetch:
+        deps.mirrorFetch ??
+        ((source) =>
+          fetchPolicy(source, { timeoutMs: config.mirror.timeoutMs, ...(ca ? { ca } : {}) })),
+      store: policies,
+      log,
+    });
+    await mirror.refreshNow();
+  }
   if (policies.domains().length === 0)
     log.warn("no valid policy loaded: every request will get 404", {
       dir: config.policies ?? undefined,
@@ -145,6 +167,7 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
     problems,
     policies,
     idWatch,
+    mirror,
     metrics,
     async listen() {
       for (const [i, s] of fronts.entries())
@@ -152,6 +175,7 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
       for (const [i, s] of http.entries())
         bound.http.push(await listenOne(s, config.httpListen[i] as ListenAddress));
       policies.watch(config.reload);
+      mirror?.start();
       const t = setInterval(() => void certificates.reload(), config.reload.rescanMs);
       t.unref();
       timers.push(t);
@@ -166,6 +190,7 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
     async close() {
       closing = true;
       policies.close();
+      mirror?.close();
       idWatch?.close();
       for (const t of timers) clearInterval(t);
       // The listening sockets stop accepting; each close callback fires once

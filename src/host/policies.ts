@@ -55,6 +55,12 @@ export interface PolicyStore {
   domains(): string[];
   /** Re-reads every file whose size/mtime changed; resolves with this pass's problems. */
   reload(): Promise<LoadProblem[]>;
+  /**
+   * Serves `bytes` for a domain that has no file (mirror mode), after the
+   * same checks as a file; an invalid copy keeps the last good one. `origin`
+   * names where the bytes came from, for logs and problems.
+   */
+  put(domain: string, bytes: Uint8Array, origin: string): LoadProblem[];
   onChange(listener: (change: PolicyChange) => void): void;
   /** fs.watch with debounce, plus a periodic rescan as a safety net. */
   watch(options: { debounceMs: number; rescanMs: number }): void;
@@ -67,6 +73,8 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
   const failed = new Map<string, string>();
   const failedProblems = new Map<string, LoadProblem[]>();
   const listeners: ((c: PolicyChange) => void)[] = [];
+  /** Domains served from put() (mirror mode): never removed by a file pass. */
+  const external = new Set<string>();
   let table: Map<string, Reply> = new Map();
   let running: Promise<LoadProblem[]> | null = null;
   let again = false;
@@ -107,6 +115,7 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
     const files = await wanted();
     const changes: PolicyChange[] = [];
     for (const [domain, file] of files) {
+      if (external.has(domain)) continue; // mirrored: the copy wins over a stray file
       const current = served.get(domain);
       const got = await readPolicy(file);
       if ("error" in got) {
@@ -174,7 +183,7 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
       });
     }
     for (const [domain, s] of served) {
-      if (files.has(domain)) continue;
+      if (files.has(domain) || external.has(domain)) continue;
       served.delete(domain);
       changes.push({ domain, previous: s.bytes, next: null });
       log.warn(
@@ -185,13 +194,55 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
         },
       );
     }
-    if (changes.length > 0) {
-      const next = new Map<string, Reply>();
-      for (const [domain, s] of served) next.set(`mta-sts.${domain}`, s.reply);
-      table = next;
-      for (const c of changes) for (const l of listeners) l(c);
-    }
+    publish(changes);
     return problems;
+  }
+
+  function publish(changes: PolicyChange[]): void {
+    if (changes.length === 0) return;
+    const next = new Map<string, Reply>();
+    for (const [domain, s] of served) next.set(`mta-sts.${domain}`, s.reply);
+    table = next;
+    for (const c of changes) for (const l of listeners) l(c);
+  }
+
+  function put(domain: string, input: Uint8Array, origin: string): LoadProblem[] {
+    external.add(domain);
+    const bytes = Buffer.from(input);
+    const current = served.get(domain);
+    if (current?.bytes.equals(bytes)) return [];
+    const parsed = parsePolicy(bytes);
+    if (!parsed.ok) {
+      const list = parsed.diagnostics
+        .filter((d) => d.severity === "error")
+        .map((d) => ({ file: origin, domain, line: d.at?.line, code: d.code, message: d.message }));
+      for (const p of list)
+        log.error(
+          current
+            ? "invalid mirrored policy: still serving the last good copy"
+            : "invalid mirrored policy: not served",
+          {
+            domain,
+            from: p.line ? `${origin}:${p.line}` : origin,
+            code: p.code,
+            error: p.message,
+          },
+        );
+      return list;
+    }
+    served.set(domain, {
+      file: origin,
+      bytes,
+      reply: policyReply(bytes, source.cacheMaxAge),
+      seen: "",
+    });
+    log.info(current ? "mirrored policy updated" : "mirrored policy loaded", {
+      domain,
+      from: origin,
+      mode: parsed.value.mode,
+    });
+    publish([{ domain, previous: current?.bytes ?? null, next: bytes }]);
+    return [];
   }
   async function reload(): Promise<LoadProblem[]> {
     if (running) {
@@ -218,6 +269,7 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
     bytes: (domain) => served.get(domain)?.bytes,
     domains: () => [...served.keys()],
     reload,
+    put,
     onChange: (l) => listeners.push(l),
     watch({ debounceMs, rescanMs }) {
       const kick = () => {

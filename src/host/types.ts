@@ -3,6 +3,7 @@
 
 import type { CertificateSource, ChallengeResponder } from "../acme/types.ts";
 import type { DnsServerAddress, Resolver } from "../adapters/dns.ts";
+import type { PolicyFetchResult } from "../adapters/policy-fetch.ts";
 import type { Logger } from "../resolver/log.ts";
 
 export interface ListenAddress {
@@ -20,6 +21,8 @@ export interface DomainConfig {
   policy?: string;
   /** This domain's own certificate for `mta-sts.<domain>`. */
   certificate?: CertFiles;
+  /** Mirror mode: serve a copy of this other domain's policy, fetched from mta-sts.<mirror>. */
+  mirror?: string;
 }
 
 export interface HostLimits {
@@ -73,6 +76,14 @@ export interface HostConfig {
     /** While a change is not matched by a new id, look (and warn) again this often. */
     intervalMs: number;
   };
+  mirror: {
+    /** How often mirrored policies are fetched again. */
+    refreshMs: number;
+    /** The whole fetch (STS-FETCH-08). */
+    timeoutMs: number;
+    /** Extra trusted roots (PEM file) for the mirrored policy hosts. */
+    caFile: string | null;
+  };
   /** DNS servers for the id check; null: /etc/resolv.conf. */
   dnsServers: DnsServerAddress[] | null;
   limits: HostLimits;
@@ -93,6 +104,8 @@ export interface HostDeps {
   certificates?: CertificateSource;
   /** Bind with SO_REUSEPORT, each process its own socket (cluster workers). */
   reusePort?: boolean;
+  /** Fetches a mirrored domain's source policy; default fetchPolicy with `mirror` settings. */
+  mirrorFetch?: (source: string) => Promise<PolicyFetchResult>;
   /** 48 bytes of TLS session ticket keys, the same in every worker so any worker can resume a session. */
   ticketKeys?: Buffer;
 }

@@ -132,3 +132,28 @@ test("quick mode: --listen is checked and named", () => {
     /--listen = "8443": expected HOST:PORT/,
   );
 });
+
+test("mirror: a domain mirrors another domain, not itself, and not beside a policy file", () => {
+  const c = parseHostConfig(
+    "policies: p\nmirror: { refresh: 600, timeout: 10, ca_file: roots.pem }\ndomains:\n  customer.example: { mirror: provider.example }\n",
+    "/etc/mtasts/host.yml",
+  );
+  assert.deepEqual(c.domains.get("customer.example"), { mirror: "provider.example" });
+  assert.deepEqual(c.mirror, {
+    refreshMs: 600_000,
+    timeoutMs: 10_000,
+    caFile: "/etc/mtasts/roots.pem",
+  });
+  assert.match(
+    problems("domains:\n  a.example: { mirror: a.example }\n"),
+    /mirror = "a\.example": expected another domain's name/,
+  );
+  assert.match(
+    problems("domains:\n  a.example: { mirror: b.example, policy: a.txt }\n"),
+    /not both/,
+  );
+  assert.match(
+    problems("policies: p\nmirror: { refresh: 10 }\n"),
+    /mirror\.refresh = 10: expected a number of seconds from 300/,
+  );
+});
