@@ -123,3 +123,72 @@ test("garbage instead of HTTP gets 400 and a close", async () => {
   assert.match(r.data, /^HTTP\/1\.1 400 /);
   assert.ok(fx.host.metrics.rejected > 0);
 });
+
+test("max_connections: connections past the limit are refused; the ones inside keep working", async () => {
+  const small = await startFixture({
+    domains: { "a.test": policyText("mx1.a.test") },
+    ca: fx.ca,
+    config: (c) => {
+      c.limits.maxConnections = 2;
+    },
+  });
+  const held: TLSSocket[] = [];
+  try {
+    const open = () =>
+      new Promise<"open" | "refused">((resolve) => {
+        const s = connect({
+          host: "127.0.0.1",
+          port: small.port,
+          servername: "mta-sts.a.test",
+          ca: fx.ca.rootPem,
+        });
+        s.on("secureConnect", () => {
+          held.push(s);
+          resolve("open");
+        });
+        s.on("error", () => resolve("refused"));
+        s.on("close", () => resolve("refused"));
+      });
+    assert.equal(await open(), "open");
+    assert.equal(await open(), "open");
+    assert.equal(await open(), "refused");
+    const inside = held[0] as TLSSocket;
+    const answer = await new Promise<string>((resolve) => {
+      let data = "";
+      inside.on("data", (d: Buffer) => {
+        data += d.toString();
+        if (data.includes("max_age")) resolve(data);
+      });
+      inside.write("GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\n\r\n");
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+  } finally {
+    for (const s of held) s.destroy();
+    await small.close();
+  }
+});
+
+test("close() drains: idle keep-alive connections are closed, then nothing is accepted", async () => {
+  const h = await startFixture({ domains: { "a.test": policyText("mx1.a.test") }, ca: fx.ca });
+  const s = connect({
+    host: "127.0.0.1",
+    port: h.port,
+    servername: "mta-sts.a.test",
+    ca: fx.ca.rootPem,
+  });
+  await new Promise<void>((resolve) => {
+    s.on("data", (d: Buffer) => {
+      if (d.toString().includes("max_age")) resolve();
+    });
+    s.on("secureConnect", () =>
+      s.write("GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\n\r\n"),
+    );
+  });
+  const closed = new Promise<void>((resolve) => s.on("close", () => resolve()));
+  s.on("error", () => undefined);
+  await h.close(); // resolves only once every connection is gone
+  await closed;
+  await assert.rejects(
+    fetchFrom(h.port, fx.ca.rootPem, { servername: "mta-sts.a.test", host: "mta-sts.a.test" }),
+  );
+});
