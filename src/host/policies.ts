@@ -8,14 +8,15 @@
 // sees either the old or the new set, never half of one, and no connection
 // is touched by a reload.
 
-import { type FSWatcher, type Stats, watch } from "node:fs";
-import { open, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { policyDomain } from "../core/names.ts";
-import { MAX_POLICY_BYTES, parsePolicy } from "../core/policy.ts";
+import { parsePolicy } from "../core/policy.ts";
 import type { Logger } from "../resolver/log.ts";
+import { errorCode, readPolicy } from "./policy-file.ts";
 import { policyReply, type Reply } from "./replies.ts";
 import type { PolicyTable } from "./route.ts";
+import { watchDirs } from "./watch-dirs.ts";
 
 export interface PolicySource {
   /** Directory of `<domain>.txt` files, or null. */
@@ -78,9 +79,7 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
   let table: Map<string, Reply> = new Map();
   let running: Promise<LoadProblem[]> | null = null;
   let again = false;
-  const watchers: FSWatcher[] = [];
-  const timers: NodeJS.Timeout[] = [];
-  let debounce: NodeJS.Timeout | undefined;
+  let watching: { close(): void } | undefined;
 
   async function wanted(): Promise<Map<string, string>> {
     const files = new Map<string, string>();
@@ -89,7 +88,7 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
       try {
         names = await readdir(source.dir);
       } catch (err) {
-        log.error("cannot read the policy directory", { dir: source.dir, error: code(err) });
+        log.error("cannot read the policy directory", { dir: source.dir, error: errorCode(err) });
         // Keep serving what we have: a directory that vanished for a moment
         // (remount, rename) must not take every domain down.
         for (const [domain, s] of served) files.set(domain, s.file);
@@ -272,72 +271,13 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
     put,
     onChange: (l) => listeners.push(l),
     watch({ debounceMs, rescanMs }) {
-      const kick = () => {
-        clearTimeout(debounce);
-        debounce = setTimeout(() => void reload(), debounceMs);
-      };
       const dirs = new Set<string>();
       if (source.dir !== null) dirs.add(source.dir);
       for (const f of source.files.values()) dirs.add(join(f, ".."));
-      for (const dir of dirs) {
-        try {
-          const w = watch(dir, { persistent: false }, kick);
-          w.on("error", (err) =>
-            log.warn("watching stopped; the periodic rescan goes on", { dir, error: code(err) }),
-          );
-          watchers.push(w);
-        } catch (err) {
-          log.warn("cannot watch; relying on the periodic rescan", { dir, error: code(err) });
-        }
-      }
-      const t = setInterval(() => void reload(), rescanMs);
-      t.unref();
-      timers.push(t);
+      watching = watchDirs([...dirs], () => void reload(), { debounceMs, rescanMs }, log);
     },
     close() {
-      clearTimeout(debounce);
-      for (const w of watchers) w.close();
-      for (const t of timers) clearInterval(t);
+      watching?.close();
     },
   };
-}
-
-type Read = { bytes: Buffer; seen: string } | { error: string; missing: boolean };
-
-/** Reads at most MAX_POLICY_BYTES + 1 bytes (STS-FETCH-07: a bigger file is refused, not truncated). */
-async function readPolicy(file: string): Promise<Read> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(file, "r");
-    const st = await handle.stat({ bigint: false });
-    if (!st.isFile()) return { error: "not a regular file", missing: false };
-    if (st.size > MAX_POLICY_BYTES)
-      return {
-        error: `${st.size} bytes; a policy must be at most ${MAX_POLICY_BYTES} bytes (STS-FETCH-07: senders refuse larger ones)`,
-        missing: false,
-      };
-    const buf = Buffer.alloc(MAX_POLICY_BYTES + 1);
-    let n = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
-      if (bytesRead === 0) break;
-      n += bytesRead;
-      if (n > MAX_POLICY_BYTES)
-        return { error: `larger than ${MAX_POLICY_BYTES} bytes`, missing: false };
-    }
-    return { bytes: Buffer.from(buf.subarray(0, n)), seen: signature(st, n) };
-  } catch (err) {
-    const c = code(err);
-    return { error: `cannot read: ${c}`, missing: c === "ENOENT" };
-  } finally {
-    await handle?.close();
-  }
-}
-
-function signature(st: Stats, size: number): string {
-  return `${st.ino}:${st.mtimeMs}:${st.ctimeMs}:${size}`;
-}
-
-function code(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? String(err);
 }
