@@ -174,7 +174,7 @@ export async function createTestCa(options: { now?: Date } = {}): Promise<TestCa
       signer: issuer?.keys ?? keys,
       extensions,
     });
-    const certPem = toPem(leaf, "CERTIFICATE");
+    const certPem = toPem("CERTIFICATE", leaf);
     return {
       keyPem: keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
       certPem,
@@ -229,7 +229,7 @@ async function authority(
       ...(parent ? [extension("2.5.29.35", sequence(implicit(0, keyId(parent.keys.spki))))] : []),
     ],
   });
-  return { name, keys, pem: toPem(der, "CERTIFICATE") };
+  return { name, keys, pem: toPem("CERTIFICATE", der) };
 }
 
 async function keyPair(kind: "ec" | "weak-rsa"): Promise<KeyPair> {

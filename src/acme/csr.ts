@@ -14,9 +14,9 @@ import {
   oid,
   sequence,
   set,
+  time,
   tlv,
   toPem,
-  utcTime,
   utf8String,
 } from "./der.ts";
 
@@ -58,7 +58,7 @@ export function alpnCertificate(
     integer(serial),
     ECDSA_WITH_SHA256,
     subject(name),
-    sequence(utcTime(new Date(now.getTime() - DAY)), utcTime(new Date(now.getTime() + 7 * DAY))),
+    sequence(time(new Date(now.getTime() - DAY)), time(new Date(now.getTime() + 7 * DAY))),
     subject(name),
     spki(keyPem),
     explicit(
