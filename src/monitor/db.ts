@@ -4,9 +4,10 @@
 // the report store's SqlRunner shape, so the queries are written once for both.
 
 import { resolve } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { Pool, type PoolClient } from "pg";
 import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "../reports/sql.ts";
+import { sqliteRunner } from "../reports/sqlite-store.ts";
 import { migrationStep, newerSchemaError, SCHEMA_VERSION, VERSION_TABLE } from "./schema.ts";
 
 export interface MonitorDb extends SqlRunner {
@@ -49,21 +50,7 @@ function openSqlite(target: string): MonitorDb {
       cause: error,
     });
   }
-  const cache = new Map<string, StatementSync>();
-  const statement = (sql: string) => {
-    let s = cache.get(sql);
-    if (s === undefined) {
-      s = db.prepare(sql);
-      s.setReadBigInts(true);
-      cache.set(sql, s);
-    }
-    return s;
-  };
-  const runner: SqlRunner = {
-    dialect: "sqlite",
-    all: async (sql, params = []) => statement(sql).all(...(params as SqlValue[])) as Row[],
-    run: async (sql, params = []) => Number(statement(sql).run(...(params as SqlValue[])).changes),
-  };
+  const runner = sqliteRunner(db);
   try {
     // IMMEDIATE takes the write lock first: two processes migrate one after the other.
     db.exec("BEGIN IMMEDIATE");

@@ -5,8 +5,9 @@
 // read beside the writer; PostgreSQL gets its own small pool.
 
 import { resolve } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "./sql.ts";
+import { sqliteRunner } from "./sqlite-store.ts";
 import { StoreError } from "./store.ts";
 
 export interface ReportReader {
@@ -29,23 +30,8 @@ function openSqlite(path: string): ReportReader {
   } catch (error) {
     throw new StoreError(`cannot open ${resolve(path)} for reading: ${(error as Error).message}`);
   }
-  const cache = new Map<string, StatementSync>();
-  const statement = (sql: string) => {
-    let s = cache.get(sql);
-    if (s === undefined) {
-      s = db.prepare(sql);
-      s.setReadBigInts(true);
-      cache.set(sql, s);
-    }
-    return s;
-  };
   return {
-    sql: {
-      dialect: "sqlite",
-      all: async (sql, params = []) => statement(sql).all(...(params as SqlValue[])) as Row[],
-      run: async (sql, params = []) =>
-        Number(statement(sql).run(...(params as SqlValue[])).changes),
-    },
+    sql: sqliteRunner(db),
     close: async () => db.close(),
   };
 }

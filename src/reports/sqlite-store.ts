@@ -45,7 +45,7 @@ export async function openSqliteReportStore(path: string, create: boolean): Prom
   }
   const opened = db;
   const writer = inserter(opened);
-  return sqlReportStore(runner(opened), {
+  return sqlReportStore(sqliteRunner(opened), {
     kind: "sqlite",
     target,
     insertReport: writer.insert,
@@ -81,7 +81,8 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-function runner(db: DatabaseSync): SqlRunner {
+/** Cached prepared statements over one connection, read as exact integers (shared by every SQLite user of this database). */
+export function sqliteRunner(db: DatabaseSync): SqlRunner {
   const cache = new Map<string, StatementSync>();
   const statement = (sql: string) => {
     let s = cache.get(sql);

@@ -23,7 +23,35 @@ test("an empty section means the defaults: 6h checks, every rule on, no delivery
     },
     delivery: { webhooks: [], mail: null, timeoutMs: 10_000 },
     renotifyMs: null,
+    check: { servers: null, caFile: null, httpsPort: null, smtpPort: null },
   });
+});
+
+test("check: points the checks at resolvers, extra roots and ports; mistakes are named", () => {
+  const good = parseMonitorConfig(
+    parse(
+      'check: {resolvers: ["127.0.0.1:5353", "::1"], ca_file: /etc/roots.pem, https_port: 8443, smtp_port: 2525}',
+    ),
+  );
+  assert.ok(good.ok, JSON.stringify(good));
+  assert.deepEqual(good.value.check, {
+    servers: [
+      { host: "127.0.0.1", port: 5353 },
+      { host: "::1", port: 53 },
+    ],
+    caFile: "/etc/roots.pem",
+    httpsPort: 8443,
+    smtpPort: 2525,
+  });
+  const bad = parseMonitorConfig(
+    parse('check: {resolvers: ["dns.example"], ca_file: "", https_port: 0, smtp: 25}'),
+  );
+  assert.equal(bad.ok, false);
+  const errors = bad.ok ? "" : bad.errors.join("\n");
+  assert.match(errors, /monitor\.check\.resolvers\[0\].*dns\.example.*IP address/);
+  assert.match(errors, /monitor\.check\.ca_file/);
+  assert.match(errors, /monitor\.check\.https_port.*port number/);
+  assert.match(errors, /monitor\.check\.smtp\b/);
 });
 
 test("a full section from YAML", () => {
