@@ -1,53 +1,65 @@
 // The JSON API over real HTTP and a real SQLite store holding the samples and
 // generated reports: its numbers against the store's own summary, auth
 // (sessions, API tokens, forged cookies), CSRF, the read-only role, and bad
-// input answered with clear 4xx and no stack traces.
+// input answered with clear 4xx and no stack traces. Checks, policy history,
+// certificates and alerts come from the real monitor checking the lab, and
+// the answers are compared with what the monitor holds.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Alert } from "../../src/monitor/types.ts";
+import { type Lab, scenario, startLab } from "../../lab/index.ts";
+import type { Alert, Monitor } from "../../src/monitor/index.ts";
 import { ADMIN, HOSTILE_DOMAIN, json, login, NOW, READER, type Served, serve } from "./fixture.ts";
-import { memoryMonitor } from "./memory-monitor.ts";
+import { ingestDaily, labMonitor } from "./lab-monitor.ts";
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const MONITORED = ["d1.example", "d2.example", "monitored-only.example"];
+// d1 and d2 have reports (generated); monitored-only.example has none.
+const world = (d1: { mode: "enforce" | "testing"; id: string }) =>
+  scenario(
+    { domain: "d1.example", mode: d1.mode, stsId: d1.id, faults: ["mx1:cert-expiring"] },
+    { domain: "d2.example", faults: ["mx1:cert-expired"] },
+    { domain: "monitored-only.example", faults: ["policy:404"] },
+  );
 let s: Served;
-const monitor = memoryMonitor(
-  ["d1.example", "monitored-only.example"],
-  [
-    {
-      domain: "d1.example",
-      at: new Date("2025-02-01T06:00:00Z"),
-      status: "warning",
-      mode: "enforce",
-      policyId: "20250101",
-      findings: [],
-      certificates: [
-        { mx: "mx1.d1.example", notAfter: new Date("2025-02-10T00:00:00Z"), daysLeft: 8 },
-      ],
-    },
-  ],
-  [alert("a1", "d1.example"), alert("a2", "d2.example")],
-);
+let lab: Lab;
+let monitor: Monitor;
+let clock = new Date(NOW.getTime() - 3 * HOUR);
+const logs: string[] = [];
+/** d1's expiring-certificate alert and d2's expired-certificate alert, as the monitor opened them. */
+let a1: Alert;
+let a2: Alert;
 
-function alert(id: string, domain: string): Alert {
-  return {
-    id,
-    rule: "cert-expiry",
-    domain,
-    subject: `mx1.${domain}`,
-    message: "certificate expires in 8 days",
-    state: "open",
-    firstSeen: new Date("2025-01-31T00:00:00Z"),
-    lastSeen: new Date("2025-02-01T00:00:00Z"),
-    snoozedUntil: null,
-    resolvedAt: null,
-  };
-}
+const alertOf = async (domain: string, rule: string): Promise<Alert> => {
+  const found = (await monitor.alerts({ domain })).find((a) => a.rule === rule);
+  assert.ok(found, `no ${rule} alert for ${domain}; monitor log: ${logs.join("\n")}`);
+  return found;
+};
+const runsOf = async (domain: string) => (await monitor.checkHistory(domain, 1000)).length;
+/** What JSON makes of a monitor value (dates become ISO strings), to compare with an answer. */
+const asJson = (v: unknown) => JSON.parse(JSON.stringify(v));
 
 before(async () => {
-  s = await serve({ monitor });
+  lab = await startLab(world({ mode: "enforce", id: "20250101" }));
+  s = await serve({ monitor: labMonitor(lab, MONITORED, () => clock, logs) });
+  monitor = s.monitor as Monitor;
+  await monitor.checkNow();
+  // A day of reports for d1 with a result type it never had, 10% failed: the report rules fire.
+  await ingestDaily(s.store, {
+    domain: "d1.example",
+    end: new Date(clock.getTime() - HOUR),
+    successful: 900,
+    failures: [{ type: "tlsa-invalid", count: 100 }],
+  });
+  await monitor.evaluate();
+  a1 = await alertOf("d1.example", "cert-expiry");
+  a2 = await alertOf("d2.example", "cert-expiry");
 });
-after(() => s?.close());
+after(async () => {
+  await s?.close();
+  await lab?.close();
+});
 
 const api = (path: string, init: RequestInit & { token?: string } = {}) =>
   fetch(`${s.url}${path}`, {
@@ -109,21 +121,47 @@ describe("numbers", { timeout: 60_000 }, () => {
       "day",
     );
     assert.deepEqual({ successful: d1.last30.successful, failed: d1.last30.failed }, sum.total);
-    assert.equal(d1.openAlerts, 1);
-    assert.deepEqual(d1.policy, { mode: "enforce", id: "20250101" });
+    // The lab's expiring certificate and the day of reports each opened what the rules say.
+    const open = await monitor.alerts({ state: "open", domain: "d1.example" });
+    assert.deepEqual(open.map((a) => a.rule).sort(), [
+      "cert-expiry",
+      "failure-rate",
+      "new-result-type",
+    ]);
+    assert.equal(d1.openAlerts, open.length);
+    const [latest] = await monitor.latestChecks();
+    assert.equal(latest?.domain, "d1.example");
+    assert.deepEqual(d1.policy, { mode: latest?.mode, id: latest?.policyId });
+    assert.deepEqual(d1.policy, { mode: "enforce", id: "20250101" }, "what the lab publishes");
+    assert.deepEqual(d1.lastCheck, { at: latest?.at.toISOString(), status: latest?.status });
     assert.equal(d1.spark.length, 30);
+    const only = o.domains.find((d: { domain: string }) => d.domain === "monitored-only.example");
+    assert.equal(only.monitored, true);
+    assert.equal(
+      only.openAlerts,
+      (await monitor.alerts({ state: "open", domain: "monitored-only.example" })).length,
+    );
+    assert.equal((await alertOf("monitored-only.example", "policy-host")).state, "open");
   });
 
   test("domain page and API carry the monitor's policy history and MX certificates", async () => {
     const o = await json(api("/api/domains/d1.example/overview", { token: s.tokens.reader }));
-    assert.deepEqual(o.certificates, [
-      { mx: "mx1.d1.example", notAfter: "2025-02-10T00:00:00.000Z", daysLeft: 8 },
-    ]);
+    const [run] = await monitor.checkHistory("d1.example", 1);
+    assert.ok(run);
+    const [cert] = run.certificates;
+    assert.equal(cert?.mx, "mx1.d1.example");
+    assert.ok(cert.daysLeft !== null && cert.daysLeft <= 10, "the lab's certificate expires soon");
+    assert.deepEqual(o.certificates, asJson(run.certificates));
+    assert.deepEqual(o.lastCheck, asJson(run));
+    assert.deepEqual(o.policyHistory, asJson(await monitor.policyHistory("d1.example")));
     assert.equal(o.policyHistory[0].policyId, "20250101");
     const page = await (await api("/domains/d1.example", { token: s.tokens.reader })).text();
     assert.match(
       page,
-      /<table class="data" id="certificates">.*mx1\.d1\.example.*class="num warn">8</s,
+      new RegExp(
+        `<table class="data" id="certificates">.*mx1\\.d1\\.example.*class="num warn">${cert.daysLeft}<`,
+        "s",
+      ),
     );
     assert.match(page, /<table class="data" id="policy-history">.*enforce.*20250101/s);
     assert.doesNotMatch(page, /Check now/, "no action for the read-only role");
@@ -219,24 +257,29 @@ describe("auth", { timeout: 60_000 }, () => {
 describe("CSRF and roles", { timeout: 60_000 }, () => {
   test("a session POST without the CSRF token, or with a wrong one, is refused 403", async () => {
     const { cookie } = await login(s.url, ADMIN.user, ADMIN.password);
+    const runs = await runsOf("d1.example");
     for (const headers of [{ cookie }, { cookie, "x-csrf-token": "forged" }]) {
-      const res = await api("/api/alerts/a1/resolve", { method: "POST", headers });
+      const res = await api(`/api/alerts/${a1.id}/resolve`, { method: "POST", headers });
       assert.equal(res.status, 403);
       assert.equal((await json(res)).error, "csrf");
     }
-    const form = await api("/alerts/a1/resolve", {
-      method: "POST",
-      redirect: "manual",
-      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-      body: "csrf=nope",
-    });
-    assert.equal(form.status, 403);
-    assert.equal(monitor.checked.length, 0);
+    for (const path of [`/alerts/${a1.id}/resolve`, "/domains/d1.example/check"]) {
+      const form = await api(path, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: "csrf=nope",
+      });
+      assert.equal(form.status, 403, path);
+    }
+    assert.equal((await alertOf("d1.example", "cert-expiry")).state, "open");
+    assert.equal(await runsOf("d1.example"), runs, "no check ran");
   });
 
   test("read-only users and tokens cannot act; admins can (snooze, resolve, check now)", async () => {
+    const runs = await runsOf("d1.example");
     const ro = await login(s.url, READER.user, READER.password);
-    const denied = await api("/api/alerts/a1/snooze", {
+    const denied = await api(`/api/alerts/${a1.id}/snooze`, {
       method: "POST",
       headers: { cookie: ro.cookie, "x-csrf-token": ro.csrf, "content-type": "application/json" },
       body: JSON.stringify({ hours: "8" }),
@@ -248,10 +291,11 @@ describe("CSRF and roles", { timeout: 60_000 }, () => {
         .status,
       403,
     );
-    assert.equal(monitor.checked.length, 0);
+    assert.equal((await alertOf("d1.example", "cert-expiry")).state, "open");
+    assert.equal(await runsOf("d1.example"), runs, "no check ran");
 
     const admin = await login(s.url, ADMIN.user, ADMIN.password);
-    const ok = await api("/api/alerts/a1/snooze", {
+    const ok = await api(`/api/alerts/${a1.id}/snooze`, {
       method: "POST",
       headers: {
         cookie: admin.cookie,
@@ -261,24 +305,87 @@ describe("CSRF and roles", { timeout: 60_000 }, () => {
       body: JSON.stringify({ hours: "8" }),
     });
     assert.equal(ok.status, 200);
+    const until = new Date(NOW.getTime() + 8 * 3_600_000);
+    assert.equal((await json(ok)).snoozedUntil, until.toISOString());
+    const snoozed = await alertOf("d1.example", "cert-expiry");
+    assert.deepEqual([snoozed.id, snoozed.state, snoozed.snoozedUntil], [a1.id, "snoozed", until]);
     assert.equal(
-      (await json(ok)).snoozedUntil,
-      new Date(NOW.getTime() + 8 * 3_600_000).toISOString(),
-    );
-    assert.equal(
-      (await api("/api/alerts/a2/resolve", { method: "POST", token: s.tokens.admin })).status,
+      (await api(`/api/alerts/${a2.id}/resolve`, { method: "POST", token: s.tokens.admin })).status,
       200,
+    );
+    const resolved = await monitor.alerts({ state: "resolved", domain: "d2.example" });
+    assert.deepEqual(
+      resolved.map((a) => a.id),
+      [a2.id],
     );
     assert.equal(
       (await api("/api/alerts/nope/resolve", { method: "POST", token: s.tokens.admin })).status,
       404,
     );
     assert.equal(
+      (await api("/api/alerts/999999/resolve", { method: "POST", token: s.tokens.admin })).status,
+      404,
+    );
+    clock = new Date(NOW.getTime() - 2 * HOUR);
+    assert.equal(
       (await api("/api/domains/d1.example/check", { method: "POST", token: s.tokens.admin }))
         .status,
       202,
     );
-    assert.deepEqual(monitor.checked, ["d1.example"]);
+    assert.equal(await runsOf("d1.example"), runs + 1, "one check of d1.example ran");
+    assert.deepEqual(
+      (await monitor.latestChecks()).find((r) => r.domain === "d1.example")?.at,
+      clock,
+    );
+    assert.equal(
+      (await api("/api/domains/d9.example/check", { method: "POST", token: s.tokens.admin }))
+        .status,
+      404,
+      "a reported domain that is not monitored",
+    );
+  });
+
+  test("a policy change seen by a check now from the page is listed in the domain's policy history", async () => {
+    await lab.update(world({ mode: "testing", id: "20250201" }));
+    clock = new Date(NOW.getTime() - HOUR);
+    const admin = await login(s.url, ADMIN.user, ADMIN.password);
+    const checked = await api("/domains/d1.example/check", {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: admin.cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf: admin.csrf }).toString(),
+    });
+    assert.equal(checked.status, 303);
+    assert.equal(checked.headers.get("location"), "/domains/d1.example");
+    const history = await monitor.policyHistory("d1.example");
+    assert.deepEqual(
+      history.map((h) => [h.mode, h.policyId]),
+      [
+        ["testing", "20250201"],
+        ["enforce", "20250101"],
+      ],
+    );
+    const o = await json(api("/api/domains/d1.example/overview", { token: s.tokens.reader }));
+    assert.deepEqual(o.policyHistory, asJson(history));
+    const page = await (
+      await api("/domains/d1.example", { headers: { cookie: admin.cookie } })
+    ).text();
+    const table = /<table class="data" id="policy-history">(.*?)<\/table>/s.exec(page)?.[1] ?? "";
+    const rows = [
+      ...table.matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g),
+    ];
+    assert.deepEqual(
+      rows.map((r) => [r[1], r[2], r[3]]),
+      history.map((h) => [
+        `${h.at.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+        h.mode,
+        h.policyId,
+      ]),
+    );
+    assert.match(page, /Check now/, "the admin is offered the action");
+    const list = await json(api("/api/domains", { token: s.tokens.reader }));
+    const d1 = list.domains.find((d: { domain: string }) => d.domain === "d1.example");
+    assert.deepEqual(d1.policy, { mode: "testing", id: "20250201" });
   });
 });
 
@@ -316,7 +423,7 @@ describe("bad input", { timeout: 60_000 }, () => {
   });
 
   test("an oversized POST body is refused 413 before it is read", async () => {
-    const res = await api("/api/alerts/a1/snooze", {
+    const res = await api(`/api/alerts/${a1.id}/snooze`, {
       method: "POST",
       token: s.tokens.admin,
       headers: { "content-type": "application/json" },

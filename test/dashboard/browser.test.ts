@@ -2,17 +2,29 @@
 // playwright-core (no browser download). Logs in, reads the overview and a
 // domain page and compares the charted numbers (the data table each chart is
 // drawn from, and what the chart says it plotted) with the store's own
-// summary; shows a report full of markup as text; refuses the unauthenticated,
-// forged CSRF tokens and the read-only role. Screenshots go to
-// test-artifacts/ (git-ignored). Off CI, skipped only when chromium is missing.
+// summary; shows a report full of markup, and an alert built from a sender's
+// result type full of markup, as text; refuses the unauthenticated, forged
+// CSRF tokens and the read-only role. Alerts come from the real monitor
+// checking the lab. Screenshots go to test-artifacts/ (git-ignored). Off CI,
+// skipped only when chromium is missing.
 
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
-import type { Alert } from "../../src/monitor/types.ts";
-import { ADMIN, HOSTILE_INFO, HOSTILE_ORG, NOW, READER, type Served, serve } from "./fixture.ts";
-import { memoryMonitor } from "./memory-monitor.ts";
+import { type Lab, scenario, startLab } from "../../lab/index.ts";
+import type { Alert, Monitor } from "../../src/monitor/index.ts";
+import {
+  ADMIN,
+  HOSTILE_DOMAIN,
+  HOSTILE_INFO,
+  HOSTILE_ORG,
+  NOW,
+  READER,
+  type Served,
+  serve,
+} from "./fixture.ts";
+import { ingestDaily, labMonitor } from "./lab-monitor.ts";
 
 const CHROMIUM = process.env.MTASTS_TEST_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
@@ -28,26 +40,42 @@ const skip = existsSync(CHROMIUM)
     : `chromium not found at ${CHROMIUM}; install Debian's chromium package`;
 
 let s: Served;
+let lab: Lab;
+let monitor: Monitor;
 let browser: Browser;
 const cspViolations: string[] = [];
-const alerts: Alert[] = [
-  {
-    id: "a1",
-    rule: "failure-rate",
-    domain: "d7.example",
-    subject: "policy",
-    message: "failure rate 12% over 1 day",
-    state: "open",
-    firstSeen: new Date("2025-01-31T00:00:00Z"),
-    lastSeen: new Date("2025-02-01T00:00:00Z"),
-    snoozedUntil: null,
-    resolvedAt: null,
-  },
-];
+const logs: string[] = [];
+const clock = new Date(NOW.getTime() - 3_600_000);
+/** A result type a sender made up: it becomes an alert's subject and message. */
+const HOSTILE_TYPE = `<img src=x onerror="window.__pwned = 3">`;
+/** The lab's expired MX certificate of d7.example, as the monitor's alert. */
+let expired: Alert;
+
+const alertState = async (id: string) =>
+  (await monitor.alerts({ domain: "d7.example" })).find((a) => a.id === id)?.state;
 
 before(async () => {
   if (skip !== false) return;
-  s = await serve({ monitor: memoryMonitor(["d7.example"], [], alerts) });
+  lab = await startLab(
+    scenario({ domain: "d7.example", faults: ["mx1:cert-expired"] }, { domain: HOSTILE_DOMAIN }),
+  );
+  s = await serve({
+    monitor: labMonitor(lab, ["d7.example", HOSTILE_DOMAIN], () => clock, logs),
+  });
+  monitor = s.monitor as Monitor;
+  await monitor.checkNow();
+  await ingestDaily(s.store, {
+    domain: HOSTILE_DOMAIN,
+    end: new Date(clock.getTime() - 3_600_000),
+    successful: 1000,
+    failures: [{ type: HOSTILE_TYPE, count: 1 }],
+  });
+  await monitor.evaluate();
+  const found = (await monitor.alerts({ domain: "d7.example" })).find(
+    (a) => a.rule === "cert-expiry",
+  );
+  assert.ok(found, `no cert-expiry alert for d7.example; monitor log: ${logs.join("\n")}`);
+  expired = found;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox"],
@@ -58,6 +86,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await s?.close();
+  await lab?.close();
 });
 
 async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
@@ -181,6 +210,19 @@ test("RPT-RCV-04 a report whose fields carry <script> and markup is shown as tex
   assert.ok((await page.locator("#reports").textContent())?.includes(HOSTILE_ORG));
   await page.goto(`${s.url}/`);
   assert.equal(await page.evaluate("window.__pwned"), undefined);
+
+  // The monitor's alert for the sender's made-up result type carries it as subject and message.
+  const [alert] = await monitor.alerts({ domain: HOSTILE_DOMAIN, state: "open" });
+  assert.deepEqual([alert?.rule, alert?.subject], ["new-result-type", HOSTILE_TYPE]);
+  await page.goto(`${s.url}/alerts?state=open`);
+  const row = page.locator("#alerts tbody tr", {
+    has: page.locator(`a[href="/domains/${HOSTILE_DOMAIN}"]`),
+  });
+  assert.equal(await row.locator("td").nth(1).textContent(), HOSTILE_TYPE);
+  assert.equal(await row.locator("td").nth(2).textContent(), alert?.message);
+  await page.screenshot({ path: `${ARTIFACTS}dashboard-hostile-alert.png`, fullPage: true });
+  assert.equal(await page.locator("main script, main img, main b, main i").count(), 0);
+  assert.equal(await page.evaluate("window.__pwned"), undefined);
   assert.deepEqual(cspViolations, []);
 });
 
@@ -194,22 +236,27 @@ test("unauthenticated API calls get 401; forged CSRF tokens 403; the read-only r
 
   const admin = await newPage();
   await logIn(admin, ADMIN.user, ADMIN.password, "/alerts");
+  const action = `/alerts/${expired.id}/resolve`;
   // A state-changing call from the page without the token, then a form whose token was tampered with.
   assert.equal(
     await admin.evaluate(
-      async () => (await fetch("/api/alerts/a1/resolve", { method: "POST" })).status,
+      async (path) => (await fetch(path, { method: "POST" })).status,
+      `/api${action}`,
     ),
     403,
   );
   await admin.evaluate(
-    `document.querySelector('form[action="/alerts/a1/resolve"] input[name="csrf"]').value = "forged"`,
+    `document.querySelector('form[action="${action}"] input[name="csrf"]').value = "forged"`,
   );
+  const resolve = admin
+    .locator(`form[action="${action}"]`)
+    .getByRole("button", { name: "Resolve" });
   const [response] = await Promise.all([
-    admin.waitForResponse((r) => r.url().endsWith("/alerts/a1/resolve")),
-    admin.getByRole("button", { name: "Resolve" }).click(),
+    admin.waitForResponse((r) => r.url().endsWith(action)),
+    resolve.click(),
   ]);
   assert.equal(response.status(), 403);
-  assert.equal(alerts[0]?.state, "open");
+  assert.equal(await alertState(expired.id), "open");
 
   const reader = await newPage();
   await logIn(reader, READER.user, READER.password, "/alerts");
@@ -218,20 +265,20 @@ test("unauthenticated API calls get 401; forged CSRF tokens 403; the read-only r
     0,
     "no actions offered to the read-only role",
   );
-  const status = await reader.evaluate(async () => {
+  const status = await reader.evaluate(async (path) => {
     const me = (await (await fetch("/api/me")).json()) as { csrf: string };
-    const res = await fetch("/api/alerts/a1/resolve", {
+    const res = await fetch(path, {
       method: "POST",
       headers: { "x-csrf-token": me.csrf },
     });
     return res.status;
-  });
+  }, `/api${action}`);
   assert.equal(status, 403);
-  assert.equal(alerts[0]?.state, "open");
+  assert.equal(await alertState(expired.id), "open");
 
   // The admin with the real token can.
   await admin.goto(`${s.url}/alerts`);
-  await admin.getByRole("button", { name: "Resolve" }).click();
+  await resolve.click();
   await admin.waitForURL(`${s.url}/alerts`);
-  assert.equal(alerts[0]?.state, "resolved");
+  assert.equal(await alertState(expired.id), "resolved");
 });

@@ -2,7 +2,9 @@
 // PostgreSQL schema) holding the shared samples, generated reports and one
 // report whose fields carry markup, served on a free loopback port with two
 // users (admin, read-only) and two API tokens. The clock is fixed at NOW so
-// the generated reports (January 2025) fall inside the default periods.
+// the generated reports (January 2025) fall inside the default periods. With
+// `monitor`, the real monitor is opened on the same database after seeding
+// (see lab-monitor.ts) and stopped at close.
 
 import { readdirSync } from "node:fs";
 import {
@@ -13,7 +15,7 @@ import {
   type ServeConfig,
   startDashboard,
 } from "../../src/dashboard/index.ts";
-import type { MonitorView } from "../../src/monitor/types.ts";
+import type { Monitor } from "../../src/monitor/index.ts";
 import { openReportReader } from "../../src/reports/dashboard-reader.ts";
 import { ingestReport } from "../../src/reports/ingest.ts";
 import type { ReportStore } from "../../src/reports/store.ts";
@@ -31,9 +33,14 @@ export const HOSTILE_DOMAIN = "xss.example";
 export const HOSTILE_ORG = `<script>window.__pwned = 1</script>Evil <b>Corp</b> & "friends"`;
 export const HOSTILE_INFO = `<img src=x onerror="window.__pwned = 2">`;
 
+/** Opens a monitor on the served store's database (the `--db` value) and store. */
+export type MonitorFactory = (where: { db: string; store: ReportStore }) => Promise<Monitor>;
+
 export interface Served {
   url: string;
   store: ReportStore;
+  /** The monitor the dashboard reads, when `serve` was given one. */
+  monitor: Monitor | null;
   dashboard: Dashboard;
   tokens: { admin: string; reader: string };
   hostileId: string;
@@ -105,7 +112,7 @@ export async function serve(
   options: {
     open?: boolean;
     backend?: Backend;
-    monitor?: MonitorView;
+    monitor?: MonitorFactory;
     config?: Partial<ServeConfig>;
     generated?: number;
   } = {},
@@ -113,6 +120,10 @@ export async function serve(
   const fresh = await freshStore(options.backend ?? sqlite);
   const hostileId = await seedStore(fresh.store, options.generated);
   const reader = await openReportReader(fresh.db);
+  const monitor =
+    options.monitor === undefined
+      ? null
+      : await options.monitor({ db: fresh.db, store: fresh.store });
   // A low scrypt cost keeps the tests quick; the format and the check are the same.
   const cost = { N: 1024, r: 8, p: 1 };
   const admin = newApiToken();
@@ -143,17 +154,19 @@ export async function serve(
     log: (e) => logged.push(JSON.stringify(e)),
     closeGraceMs: 1000,
     open: options.open === true,
-    ...(options.monitor === undefined ? {} : { monitor: options.monitor }),
+    ...(monitor === null ? {} : { monitor }),
   });
   return {
     url: dashboard.url,
     store: fresh.store,
+    monitor,
     dashboard,
     tokens: { admin: admin.token, reader: ro.token },
     hostileId,
     logged,
     close: async () => {
       await dashboard.close();
+      await monitor?.stop();
       await reader.close();
       await fresh.done();
     },
