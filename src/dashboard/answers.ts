@@ -25,6 +25,9 @@ export interface Sources {
   now: () => Date;
 }
 
+/** The most alerts MonitorView.alerts() lists at once (docs/monitor.md). */
+const OPEN_ALERTS_MAX = 10_000;
+
 export interface DomainRow {
   domain: string;
   monitored: boolean;
@@ -54,7 +57,8 @@ export async function domainsAnswer(src: Sources): Promise<DomainsAnswer> {
   const alerts = new Map<string, number>();
   if (src.monitor !== null) {
     for (const c of await src.monitor.latestChecks()) checks.set(c.domain, c);
-    for (const a of await src.monitor.alerts({ state: "open" })) {
+    // Counted from the list: ask for all of them, not the monitor's default first 100.
+    for (const a of await src.monitor.alerts({ state: "open", limit: OPEN_ALERTS_MAX })) {
       alerts.set(a.domain, (alerts.get(a.domain) ?? 0) + 1);
     }
   }

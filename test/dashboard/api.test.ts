@@ -459,3 +459,21 @@ describe("bad input", { timeout: 60_000 }, () => {
     );
   });
 });
+
+describe("many alerts", { timeout: 60_000 }, () => {
+  test("the domain list counts every open alert of a domain, past the monitor's default page of 100", async () => {
+    // One report with 120 result types d2.example never had: 120 new-result-type alerts.
+    await ingestDaily(s.store, {
+      domain: "d2.example",
+      end: new Date(clock.getTime() - HOUR),
+      successful: 100_000,
+      failures: Array.from({ length: 120 }, (_, i) => ({ type: `x-lab-type-${i}`, count: 1 })),
+    });
+    await monitor.evaluate();
+    const open = await monitor.alerts({ state: "open", domain: "d2.example", limit: 10_000 });
+    assert.ok(open.length > 120, `${open.length} open alerts`);
+    const o = await json(api("/api/domains", { token: s.tokens.reader }));
+    const d2 = o.domains.find((d: { domain: string }) => d.domain === "d2.example");
+    assert.equal(d2.openAlerts, open.length);
+  });
+});
