@@ -81,7 +81,9 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
   if (v["access-log"]) config.log.access = true;
 
   const { createLogger } = await import("../resolver/log.ts");
-  const { workerIndex, runPrimary, sharedTicketKeys } = await import("../host/cluster.ts");
+  const { answerSamples, reportReady, workerIndex, runPrimary, sharedTicketKeys } = await import(
+    "../host/cluster.ts"
+  );
   const index = workerIndex();
   const log = createLogger({
     ...config.log,
@@ -95,7 +97,12 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
         io,
         "workers > 1 needs fixed ports (port 0 would give each worker another port)",
       );
-    await runPrimary(config.workers, log);
+    try {
+      await runPrimary(config.workers, log, config.metricsListen);
+    } catch (err) {
+      io.stderr.write(`mtasts: cannot start the policy host: ${(err as Error).message}\n`);
+      return 1;
+    }
     return 0;
   }
   if (index !== null && index > 0) config.idCheck.enabled = false;
@@ -120,6 +127,7 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
     server.close().then(stopped, stopped);
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
+  if (index !== null) answerSamples(() => server?.sample() ?? null);
   // A worker gets Ctrl-C with the whole process group, and SIGTERM from the
   // primary right after: only the primary's word counts.
   process.on("SIGINT", () => (index === null ? stop("SIGINT") : undefined));
@@ -128,12 +136,15 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
     server = await host.createHost(config, {
       log,
       reusePort: index !== null,
+      worker: index !== null,
       ...(ticketKeys ? { ticketKeys } : {}),
     });
     await server.listen();
+    if (index !== null) reportReady();
   } catch (err) {
     io.stderr.write(`mtasts: cannot start the policy host: ${(err as Error).message}\n`);
     await server?.close();
+    if (index !== null) process.disconnect?.(); // let the primary see this worker exit
     return 1;
   }
   await done;

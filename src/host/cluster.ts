@@ -6,7 +6,10 @@
 
 import cluster, { type Worker } from "node:cluster";
 import { randomBytes } from "node:crypto";
+import type { Server } from "node:http";
 import type { Logger } from "../resolver/log.ts";
+import { createMetricsServer, type HostSample, sumSamples } from "./metrics.ts";
+import type { ListenAddress } from "./types.ts";
 
 const INDEX_ENV = "MTASTS_HOST_WORKER";
 const TICKET_ENV = "MTASTS_HOST_TICKET_KEYS";
@@ -25,11 +28,53 @@ export function sharedTicketKeys(): Buffer | undefined {
   return hex && /^[0-9a-f]{96}$/.test(hex) ? Buffer.from(hex, "hex") : undefined;
 }
 
+/** In a worker: tell the primary this worker is listening. */
+export function reportReady(): void {
+  process.send?.({ mtasts: "ready" });
+}
+
+/** In a worker: answer the primary's requests for this worker's counters. */
+export function answerSamples(sample: () => HostSample | null): void {
+  process.on("message", (m: { mtasts?: string; id?: number }) => {
+    if (m?.mtasts !== "sample?") return;
+    const s = sample();
+    if (s) process.send?.({ mtasts: "sample", id: m.id, sample: s });
+  });
+}
+
+/** In the primary: every live worker's sample (a worker that does not answer within 2 s is left out). */
+function askWorkers(workers: Iterable<Worker>): Promise<HostSample[]> {
+  const ask = (w: Worker) =>
+    new Promise<HostSample | null>((resolve) => {
+      const id = ++asked;
+      const on = (m: { mtasts?: string; id?: number; sample?: HostSample }) => {
+        if (m?.mtasts !== "sample" || m.id !== id) return;
+        clearTimeout(timer);
+        w.off("message", on);
+        resolve(m.sample ?? null);
+      };
+      const timer = setTimeout(() => {
+        w.off("message", on);
+        resolve(null);
+      }, 2000);
+      w.on("message", on);
+      w.send({ mtasts: "sample?", id });
+    });
+  return Promise.all([...workers].map(ask)).then((all) =>
+    all.filter((s): s is HostSample => s !== null),
+  );
+}
+let asked = 0;
+
 /**
  * Forks `count` workers running this same command line and keeps them up
  * until SIGTERM/SIGINT; resolves once every worker has exited.
  */
-export function runPrimary(count: number, log: Logger): Promise<void> {
+export async function runPrimary(
+  count: number,
+  log: Logger,
+  metricsListen: ListenAddress | null = null,
+): Promise<void> {
   const workers = new Map<number, Worker>();
   // One set of ticket keys for all workers: a session resumes whichever
   // worker the kernel hands the next connection to (as nginx's workers do).
@@ -38,8 +83,20 @@ export function runPrimary(count: number, log: Logger): Promise<void> {
   const fork = (index: number) => {
     const w = cluster.fork({ [INDEX_ENV]: String(index), [TICKET_ENV]: ticketKeys });
     workers.set(index, w);
+    let ready = false;
+    w.on("message", (m: { mtasts?: string }) => {
+      if (m?.mtasts === "ready") ready = true;
+    });
     w.on("exit", (code, signal) => {
       workers.delete(index);
+      if (!ready && !stopping) {
+        // It never served: the same cause (a port in use, a bad certificate)
+        // would kill every restart too. Stop everything and say so.
+        failure = new Error(
+          `worker ${index} exited (code ${code}) before it was listening; see its log above`,
+        );
+        stop("SIGTERM");
+      }
       if (stopping) {
         if (workers.size === 0) done();
         return;
@@ -55,10 +112,21 @@ export function runPrimary(count: number, log: Logger): Promise<void> {
     });
   };
   let done: () => void = () => {};
+  let failure: Error | null = null;
   const finished = new Promise<void>((resolve) => {
     done = resolve;
   });
+  let metrics: Server | null = null;
+  if (metricsListen) {
+    const server = createMetricsServer(async () => sumSamples(await askWorkers(workers.values())));
+    metrics = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(metricsListen.port, metricsListen.host, () => resolve());
+    });
+  }
   for (let i = 0; i < count; i++) fork(i);
+
   log.info("policy host started", { workers: count });
 
   process.on("SIGHUP", () => {
@@ -71,10 +139,13 @@ export function runPrimary(count: number, log: Logger): Promise<void> {
     }
     stopping = true;
     log.info("stopping workers", { signal });
+    metrics?.close();
     if (workers.size === 0) done();
     for (const w of workers.values()) w.process.kill("SIGTERM");
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  return finished;
+  await finished;
+  metrics?.close();
+  if (failure) throw failure;
 }

@@ -20,6 +20,7 @@ export { ConfigError };
 const TOP_KEYS = [
   "listen",
   "http_listen",
+  "metrics_listen",
   "policies",
   "certificate",
   "domains",
@@ -48,6 +49,7 @@ export function defaultHostConfig(): HostConfig {
   return {
     listen: [{ host: "0.0.0.0", port: 443 }],
     httpListen: [],
+    metricsListen: null,
     policies: null,
     domains: new Map(),
     certificate: null,
@@ -150,6 +152,8 @@ function readTop(r: ConfigReader, data: unknown, abs: (p: string) => string): Ho
   c.httpListen = r
     .strings(top, "http_listen", [], "HOST:PORT")
     .map((l) => listenAddress(r, l.value, l.at));
+  const metrics = r.string(top, "metrics_listen", [], "HOST:PORT for /metrics and /healthz");
+  if (metrics !== null) c.metricsListen = listenAddress(r, metrics, ["metrics_listen"]);
   const policies = r.string(top, "policies", [], "a directory of <domain>.txt policy files");
   c.policies = policies === null ? null : abs(policies);
   c.certificate = certFiles(r, top.certificate, ["certificate"], abs, true);

@@ -14,6 +14,7 @@ import { createCertificateStore } from "./certificates.ts";
 import { createChallengeServer } from "./challenge-server.ts";
 import { createHttpsServer } from "./https-server.ts";
 import { createIdWatch, type IdWatch } from "./id-watch.ts";
+import { createMetricsServer, type HostSample } from "./metrics.ts";
 import { createMirror, type Mirror } from "./mirror.ts";
 import { createPolicyStore, type LoadProblem, type PolicyStore } from "./policies.ts";
 import type { HostConfig, HostDeps, HostMetrics, ListenAddress } from "./types.ts";
@@ -22,7 +23,9 @@ export interface PolicyHost {
   /** Binds every listener; rejects when one cannot be bound. */
   listen(): Promise<void>;
   /** Bound addresses (port 0 in the config becomes the real port). */
-  addresses(): { https: ListenAddress[]; http: ListenAddress[] };
+  addresses(): { https: ListenAddress[]; http: ListenAddress[]; metrics: ListenAddress | null };
+  /** Counters and gauges now (what /metrics shows). */
+  sample(): HostSample;
   /** Re-reads policies and certificates now (SIGHUP). */
   reload(): Promise<{ policies: LoadProblem[]; certificates: string[] }>;
   /** Problems of the first load (invalid policies are not fatal). */
@@ -144,7 +147,18 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
   const http: HttpServer[] = config.httpListen.map(() =>
     createChallengeServer({ responder: deps.challenges, limits: config.limits, metrics, log }),
   );
-  const bound = { https: [] as ListenAddress[], http: [] as ListenAddress[] };
+  const sample = (): HostSample => ({
+    metrics: { ...metrics },
+    domains: policies.domains().length,
+    invalid: policies.invalidCount(),
+  });
+  const metricsServer =
+    config.metricsListen && !deps.worker ? createMetricsServer(async () => sample()) : null;
+  const bound = {
+    https: [] as ListenAddress[],
+    http: [] as ListenAddress[],
+    metrics: null as ListenAddress | null,
+  };
 
   const listenOne = (server: HttpServer | import("node:net").Server, at: ListenAddress) =>
     new Promise<ListenAddress>((resolve, reject) => {
@@ -174,6 +188,8 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
         bound.https.push(await listenOne(s, config.listen[i] as ListenAddress));
       for (const [i, s] of http.entries())
         bound.http.push(await listenOne(s, config.httpListen[i] as ListenAddress));
+      if (metricsServer && config.metricsListen)
+        bound.metrics = await listenOne(metricsServer, config.metricsListen);
       policies.watch(config.reload);
       mirror?.start();
       const t = setInterval(() => void certificates.reload(), config.reload.rescanMs);
@@ -186,6 +202,7 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
       });
     },
     addresses: () => bound,
+    sample,
     reload,
     async close() {
       closing = true;
@@ -195,6 +212,8 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
       for (const t of timers) clearInterval(t);
       // The listening sockets stop accepting; each close callback fires once
       // the connections it accepted are gone.
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       const done = Promise.all(
         [...fronts, ...http].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
       );

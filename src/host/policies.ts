@@ -54,6 +54,8 @@ export interface PolicyStore {
   /** The policy bytes served for a domain, or undefined. */
   bytes(domain: string): Uint8Array | undefined;
   domains(): string[];
+  /** Policy files whose current version fails to load. */
+  invalidCount(): number;
   /** Re-reads every file whose size/mtime changed; resolves with this pass's problems. */
   reload(): Promise<LoadProblem[]>;
   /**
@@ -267,6 +269,7 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
     },
     bytes: (domain) => served.get(domain)?.bytes,
     domains: () => [...served.keys()],
+    invalidCount: () => failed.size,
     reload,
     put,
     onChange: (l) => listeners.push(l),

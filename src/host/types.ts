@@ -47,6 +47,8 @@ export interface HostConfig {
   listen: ListenAddress[];
   /** Port-80 listeners answering only ACME HTTP-01 challenges; empty for none. */
   httpListen: ListenAddress[];
+  /** Plain-HTTP /metrics (Prometheus) and /healthz; null for none. */
+  metricsListen: ListenAddress | null;
   /** Directory of `<domain>.txt` policy files; null when every domain is listed. */
   policies: string | null;
   /** Domains listed in the config (policy file and certificate per domain). */
@@ -104,6 +106,8 @@ export interface HostDeps {
   certificates?: CertificateSource;
   /** Bind with SO_REUSEPORT, each process its own socket (cluster workers). */
   reusePort?: boolean;
+  /** A cluster worker: the primary serves metrics_listen, summing every worker's counters. */
+  worker?: boolean;
   /** Fetches a mirrored domain's source policy; default fetchPolicy with `mirror` settings. */
   mirrorFetch?: (source: string) => Promise<PolicyFetchResult>;
   /** 48 bytes of TLS session ticket keys, the same in every worker so any worker can resume a session. */

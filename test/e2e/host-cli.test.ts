@@ -155,12 +155,15 @@ test("host.yml: SIGHUP reloads a changed policy; an invalid one keeps the last g
   assert.equal(await host.exited, 0);
 });
 
-test("workers: 2 serve the same port; SIGTERM stops them all", { timeout: 60_000 }, async () => {
+test("workers: 2 serve the same port, one /metrics sums them; SIGTERM stops them all", {
+  timeout: 60_000,
+}, async () => {
   const port = await freePort();
+  const metricsPort = await freePort();
   const config = join(dir, "workers.yml");
   writeFileSync(
     config,
-    `listen: 127.0.0.1:${port}\npolicies: policies\ncertificate: { cert: cert.pem, key: key.pem }\nworkers: 2\n`,
+    `listen: 127.0.0.1:${port}\nmetrics_listen: 127.0.0.1:${metricsPort}\npolicies: policies\ncertificate: { cert: cert.pem, key: key.pem }\nworkers: 2\n`,
   );
   const host = await start(
     ["-c", config],
@@ -169,10 +172,34 @@ test("workers: 2 serve the same port; SIGTERM stops them all", { timeout: 60_000
   try {
     for (let i = 0; i < 6; i++)
       assert.equal(await curl(port, "a.test"), `${policy("mx1.a.test")}200`);
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(text, /^mtasts_host_policy_replies_total 6$/m);
+    assert.match(text, /^mtasts_host_policies_served 2$/m);
   } finally {
     host.child.kill("SIGTERM");
   }
   assert.equal(await host.exited, 0);
+});
+
+test("workers that cannot listen (port in use) make the host exit 1, not restart forever", {
+  timeout: 60_000,
+}, async () => {
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+  const port = (busy.address() as { port: number }).port;
+  const config = join(dir, "busy.yml");
+  writeFileSync(
+    config,
+    `listen: 127.0.0.1:${port}\npolicies: policies\ncertificate: { cert: cert.pem, key: key.pem }\nworkers: 2\n`,
+  );
+  try {
+    const r = await mtasts(["host", "-c", config]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /EADDRINUSE/);
+    assert.match(r.stderr, /before it was listening/);
+  } finally {
+    busy.close();
+  }
 });
 
 test("a broken host.yml exits 2 naming the key, value and what is accepted", {

@@ -216,3 +216,36 @@ test("TLS sessions resume (tickets), and tls.session_resumption: false turns tha
     await full.close();
   }
 });
+
+test("metrics_listen serves Prometheus counters and /healthz over plain HTTP", async () => {
+  const m = await startFixture({
+    domains: { "a.test": policyText("mx1.a.test"), "bad.test": "version: STSv1\n" },
+    ca: fx.ca,
+    certNames: ["mta-sts.a.test"],
+    config: (c) => {
+      c.metricsListen = { host: "127.0.0.1", port: 0 };
+    },
+  });
+  try {
+    await fetchFrom(m.port, ca, { servername: "mta-sts.a.test", host: "mta-sts.a.test" });
+    await fetchFrom(m.port, ca, {
+      servername: "mta-sts.a.test",
+      host: "mta-sts.a.test",
+      path: "/x",
+    });
+    const at = m.host.addresses().metrics;
+    assert.ok(at);
+    const text = await (await fetch(`http://127.0.0.1:${at.port}/metrics`)).text();
+    assert.match(text, /^mtasts_host_requests_total 2$/m);
+    assert.match(text, /^mtasts_host_policy_replies_total 1$/m);
+    assert.match(text, /^mtasts_host_not_found_total 1$/m);
+    assert.match(text, /^mtasts_host_policies_served 1$/m);
+    assert.match(text, /^mtasts_host_policy_files_invalid 1$/m);
+    const health = await fetch(`http://127.0.0.1:${at.port}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(await health.text(), "ok 1 domains\n");
+    assert.equal((await fetch(`http://127.0.0.1:${at.port}/other`)).status, 404);
+  } finally {
+    await m.close();
+  }
+});
