@@ -192,3 +192,27 @@ test("close() drains: idle keep-alive connections are closed, then nothing is ac
     fetchFrom(h.port, fx.ca.rootPem, { servername: "mta-sts.a.test", host: "mta-sts.a.test" }),
   );
 });
+
+test("STS-FETCH-08 STS-OPS-04 a sender still gets the policy while slow clients hold connections", async () => {
+  const slow: TLSSocket[] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      const s = connect({
+        host: "127.0.0.1",
+        port: fx.port,
+        servername: "mta-sts.a.test",
+        ca: fx.ca.rootPem,
+      });
+      s.on("error", () => undefined);
+      s.on("secureConnect", () =>
+        s.write("GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.a.test\r\n"),
+      );
+      slow.push(s);
+    }
+    const r = await good();
+    assert.equal(r.status, 200);
+    assert.match(r.body, /mx: mx1\.a\.test/);
+  } finally {
+    for (const s of slow) s.destroy();
+  }
+});

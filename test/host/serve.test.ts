@@ -249,3 +249,19 @@ test("metrics_listen serves Prometheus counters and /healthz over plain HTTP", a
     await m.close();
   }
 });
+
+test("STS-FETCH-05 conditional and cache headers never get a 304: always the whole policy, max-age bounded", async () => {
+  const r = await sender("a.test", {
+    headers: {
+      "if-none-match": "*",
+      "if-modified-since": "Wed, 01 Jan 2025 00:00:00 GMT",
+      "cache-control": "max-age=0",
+    },
+  });
+  assert.equal(r.status, 200);
+  assert.equal(r.body, policyText("mx1.a.test"));
+  assert.equal(r.headers.etag, undefined);
+  assert.equal(r.headers["last-modified"], undefined);
+  const maxAge = Number(/max-age=(\d+)/.exec(String(r.headers["cache-control"]))?.[1]);
+  assert.ok(maxAge > 0 && maxAge <= 300, `max-age ${maxAge}`);
+});
