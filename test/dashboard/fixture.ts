@@ -155,6 +155,12 @@ export async function serve(
     closeGraceMs: 1000,
     open: options.open === true,
     ...(monitor === null ? {} : { monitor }),
+  }).catch(async (error: unknown) => {
+    // A test whose server did not start must not leave a database open behind it.
+    await monitor?.stop();
+    await reader.close();
+    await fresh.done();
+    throw error;
   });
   return {
     url: dashboard.url,
