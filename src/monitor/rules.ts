@@ -63,22 +63,44 @@ export interface ResultTypeSeen {
   failed: number;
 }
 
+/**
+ * Result types with an alert of their own per domain; the rest share one. RFC
+ * 8460 defines about fifteen, but the names come from senders' reports, and one
+ * hostile report must not open (and mail) thousands of alerts.
+ */
+export const NEW_RESULT_TYPES_MAX = 10;
+const OTHER_TYPES_SUBJECT = "(other new result types)";
+
 export function judgeNewResultTypes(
   domain: string,
   windowStart: Date,
   seen: readonly ResultTypeSeen[],
 ): Judgement {
-  const firing = seen
+  const since = windowStart.toISOString();
+  const fresh = seen
     .filter((s) => s.firstEnd.getTime() > windowStart.getTime())
-    .map(
-      (s): Condition => ({
-        rule: "new-result-type",
-        domain,
-        // Result types come from senders' reports: bounded before they become keys.
-        subject: s.type.slice(0, SUBJECT_MAX),
-        message: `TLS-RPT reports for ${domain} show the failure result type "${s.type.slice(0, SUBJECT_MAX)}" (${s.failed} failed sessions), never reported for this domain before ${windowStart.toISOString()}`,
-      }),
-    );
+    // The types that failed most get their own alerts; ties keep a stable order.
+    .sort((a, b) => b.failed - a.failed || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  const firing = fresh.slice(0, NEW_RESULT_TYPES_MAX).map(
+    (s): Condition => ({
+      rule: "new-result-type",
+      domain,
+      // Result types come from senders' reports: bounded before they become keys.
+      subject: s.type.slice(0, SUBJECT_MAX),
+      message: `TLS-RPT reports for ${domain} show the failure result type "${s.type.slice(0, SUBJECT_MAX)}" (${s.failed} failed sessions), never reported for this domain before ${since}`,
+    }),
+  );
+  const rest = fresh.slice(NEW_RESULT_TYPES_MAX);
+  if (rest.length > 0) {
+    const failed = rest.reduce((n, s) => n + s.failed, 0);
+    const names = rest.slice(0, 5).map((s) => `"${s.type.slice(0, 40)}"`);
+    firing.push({
+      rule: "new-result-type",
+      domain,
+      subject: OTHER_TYPES_SUBJECT,
+      message: `TLS-RPT reports for ${domain} show ${rest.length} more failure result types never reported before ${since} (${failed} failed sessions), e.g. ${names.join(", ")}; a sender inventing result types may be misreporting`,
+    });
+  }
   return { rule: "new-result-type", domain, firing, settles: () => true };
 }
 

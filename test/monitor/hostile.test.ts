@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { defaultCheckDeps } from "../../src/check/index.ts";
 import { MonitorDbError, openMonitor, parseMonitorConfig } from "../../src/monitor/index.ts";
+import { judgeNewResultTypes, NEW_RESULT_TYPES_MAX } from "../../src/monitor/rules.ts";
 import { openReportStore } from "../../src/reports/store.ts";
 import { startMailSink } from "./receivers.ts";
 import { ingest } from "./reports.ts";
@@ -152,4 +153,28 @@ test("a webhook receiver that never answers costs one timeout, and the notice st
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a report inventing hundreds of result types opens at most ten alerts of its own and one for the rest", () => {
+  const start = new Date("2026-11-01T00:00:00Z");
+  const seen = Array.from({ length: 300 }, (_, i) => ({
+    type: `made-up-${String(i).padStart(3, "0")}`,
+    firstEnd: new Date("2026-11-02T00:00:00Z"),
+    failed: i,
+  }));
+  seen.push({
+    type: "starttls-not-supported",
+    firstEnd: new Date("2026-10-01T00:00:00Z"),
+    failed: 9,
+  });
+  const { firing } = judgeNewResultTypes("flood.test", start, seen);
+  assert.equal(firing.length, NEW_RESULT_TYPES_MAX + 1);
+  // The ten that failed most, then one alert naming how many more.
+  assert.deepEqual(
+    firing.slice(0, 3).map((c) => c.subject),
+    ["made-up-299", "made-up-298", "made-up-297"],
+  );
+  const other = firing.at(-1);
+  assert.match(other?.message ?? "", /290 more failure result types/);
+  assert.ok(!firing.some((c) => c.subject === "starttls-not-supported"), "seen before the window");
 });
