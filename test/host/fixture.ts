@@ -2,7 +2,7 @@
 // certificate from the lab's test CA naming every mta-sts.<domain>, and a
 // real HTTPS client that sets SNI and Host as a sender does.
 
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -157,4 +157,12 @@ export function fetchFrom(
     req.on("error", reject);
     req.end();
   });
+}
+
+/** The `skip` value for tests that run Debian's curl: off CI a missing curl skips them; on CI it fails. */
+export function curlSkip(): string | false {
+  if (existsSync("/usr/bin/curl")) return false;
+  const message = "curl not found at /usr/bin/curl; install it with: apt-get install curl";
+  if (process.env.CI) throw new Error(`${message} [CI is set, so a missing curl fails]`);
+  return message;
 }
