@@ -1,5 +1,5 @@
 // Our own `check` against the host: the lab's DNS points mta-sts.<domain> at
-// the host (on 127.0.0.3), the lab's MX hosts answer SMTP, and checkDomain
+// the host (on 127.0.0.4), the lab's MX hosts answer SMTP, and checkDomain
 // fetches the policy by RFC 8461's rules (SNI, status, redirects, type, size,
 // certificate) and must find nothing wrong with the policy host.
 
@@ -14,7 +14,7 @@ import { createHost, type PolicyHost, quickHostConfig } from "../../src/host/ind
 import { createLogger } from "../../src/resolver/log.ts";
 import { policyText } from "./fixture.ts";
 
-const HOST_ADDRESS = "127.0.0.3";
+const HOST_ADDRESS = "127.0.0.4";
 let lab: Lab;
 let host: PolicyHost;
 let dir: string;
