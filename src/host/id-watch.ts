@@ -10,6 +10,8 @@ import { selectStsRecord } from "../core/sts-record.ts";
 import type { Logger } from "../resolver/log.ts";
 import type { PolicyChange } from "./policies.ts";
 
+const LOOKUP_CONCURRENCY = 8;
+
 export interface IdWatchOptions {
   resolver: Resolver;
   log: Logger;
@@ -59,6 +61,21 @@ export function createIdWatch(o: IdWatchOptions): IdWatch {
     timers.add(t);
   };
 
+  // A host starting with thousands of domains learns their ids a few at a
+  // time, not in one burst at its resolver.
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  async function limited<T>(job: () => Promise<T>): Promise<T> {
+    if (active >= LOOKUP_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await job();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  }
+
   async function lookup(domain: string): Promise<string | null | undefined> {
     const name = stsRecordName(domain);
     if (name === null) return null;
@@ -70,7 +87,7 @@ export function createIdWatch(o: IdWatchOptions): IdWatch {
   }
 
   async function check(domain: string): Promise<void> {
-    const id = await lookup(domain);
+    const id = await limited(() => lookup(domain));
     if (id === undefined) {
       o.log.debug("id check: DNS gave no answer; trying later", { domain });
       return;
@@ -111,7 +128,7 @@ export function createIdWatch(o: IdWatchOptions): IdWatch {
       if (previous === null) {
         // First load: learn the id now so a later change has something to compare with.
         if (!seen.has(domain))
-          void lookup(domain).then((id) => id !== undefined && seen.set(domain, id));
+          void limited(() => lookup(domain)).then((id) => id !== undefined && seen.set(domain, id));
         return;
       }
       if (next === null) {

@@ -183,6 +183,14 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
         mode: parsed.value.mode,
       });
     }
+    // Forget failures of files that are gone, so the invalid count is about files that exist.
+    const present = new Set(files.values());
+    for (const file of failed.keys()) {
+      if (!present.has(file)) {
+        failed.delete(file);
+        failedProblems.delete(file);
+      }
+    }
     for (const [domain, s] of served) {
       if (files.has(domain) || external.has(domain)) continue;
       served.delete(domain);
