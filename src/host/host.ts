@@ -26,7 +26,7 @@ export interface PolicyHost {
   addresses(): { https: ListenAddress[]; http: ListenAddress[]; metrics: ListenAddress | null };
   /** Counters and gauges now (what /metrics shows). */
   sample(): HostSample;
-  /** Re-reads policies and certificates now (SIGHUP). */
+  /** Re-reads policies and certificates, and fetches mirrored policies, now (SIGHUP). */
   reload(): Promise<{ policies: LoadProblem[]; certificates: string[] }>;
   /** Problems of the first load (invalid policies are not fatal). */
   readonly problems: LoadProblem[];
@@ -173,7 +173,11 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
 
   async function reload() {
     metrics.reloads++;
-    const [p, c] = await Promise.all([policies.reload(), certificates.reload()]);
+    const [p, c] = await Promise.all([
+      policies.reload(),
+      certificates.reload(),
+      mirror?.refreshNow(),
+    ]);
     return { policies: p, certificates: c };
   }
 
