@@ -72,6 +72,7 @@ test("slowloris: a request head that never ends is cut by the headers timeout", 
     s.on("close", () => clearInterval(drip));
   });
   assert.equal(r.closedBy, "server");
+  assert.match(r.data, /^HTTP\/1\.1 408 /);
   assert.doesNotMatch(r.data, /STSv1/);
   assert.equal((await good()).status, 200);
 });
