@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
 import { createResolver, systemServers } from "../adapters/dns.ts";
 import { fetchPolicy } from "../adapters/policy-fetch.ts";
 import { createLogger } from "../resolver/log.ts";
@@ -18,6 +19,7 @@ import { createMetricsServer, type HostSample } from "./metrics.ts";
 import { createMirror, type Mirror } from "./mirror.ts";
 import { createPolicyStore, type LoadProblem, type PolicyStore } from "./policies.ts";
 import type { HostConfig, HostDeps, HostMetrics, ListenAddress } from "./types.ts";
+import { watchDirs } from "./watch-dirs.ts";
 
 export interface PolicyHost {
   /** Binds every listener; rejects when one cannot be bound. */
@@ -126,7 +128,7 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
     });
 
   let closing = false;
-  const timers: NodeJS.Timeout[] = [];
+  let certWatch: { close(): void } | undefined;
   const https = config.listen.map(() =>
     createHttpsServer({
       limits: config.limits,
@@ -196,9 +198,12 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
         bound.metrics = await listenOne(metricsServer, config.metricsListen);
       policies.watch(config.reload);
       mirror?.start();
-      const t = setInterval(() => void certificates.reload(), config.reload.rescanMs);
-      t.unref();
-      timers.push(t);
+      // Certificates are replaced by renewals (certbot, acme.sh) in place or
+      // through symlinks: watch their directories as the policies are watched.
+      const certDirs = new Set<string>();
+      for (const pair of [config.certificate, ...perName.values()])
+        if (pair) for (const f of [pair.cert, pair.key]) certDirs.add(dirname(f));
+      certWatch = watchDirs([...certDirs], () => void certificates.reload(), config.reload, log);
       log.info("policy host listening", {
         https: bound.https.map(show).join(","),
         http: bound.http.map(show).join(",") || undefined,
@@ -213,7 +218,7 @@ export async function createHost(config: HostConfig, deps: HostDeps = {}): Promi
       policies.close();
       mirror?.close();
       idWatch?.close();
-      for (const t of timers) clearInterval(t);
+      certWatch?.close();
       // The listening sockets stop accepting; each close callback fires once
       // the connections it accepted are gone.
       metricsServer?.close();

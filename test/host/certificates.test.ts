@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { connect } from "node:tls";
@@ -98,4 +98,31 @@ test("a replaced certificate file is served after reload; a broken one keeps the
   assert.equal(r.certificates.length, 1);
   assert.match(r.certificates[0] as string, /key\.pem/);
   assert.equal(await leafFor("mta-sts.a.test"), "DNS:mta-sts.a.test");
+});
+
+test("a renewed certificate file is picked up by the watcher, without SIGHUP", async () => {
+  const renewed = await fx.ca.issue({ names: ["mta-sts.a.test"], validDays: 60 });
+  writeFileSync(`${fx.keyFile}.new`, renewed.keyPem);
+  writeFileSync(`${fx.certFile}.new`, renewed.chainPem);
+  renameSync(`${fx.keyFile}.new`, fx.keyFile);
+  renameSync(`${fx.certFile}.new`, fx.certFile);
+  const want = new X509Certificate(renewed.certPem).serialNumber;
+  for (let i = 0; i < 100; i++) {
+    const serial = await new Promise<string>((resolve) => {
+      const s = connect({
+        host: "127.0.0.1",
+        port: fx.port,
+        servername: "mta-sts.a.test",
+        ca: fx.ca.rootPem,
+      });
+      s.on("secureConnect", () => {
+        resolve(s.getPeerX509Certificate()?.serialNumber ?? "");
+        s.destroy();
+      });
+      s.on("error", () => resolve(""));
+    });
+    if (serial === want) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail("the renewed certificate was not served within 10 s");
 });
