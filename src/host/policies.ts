@@ -78,6 +78,7 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
   const listeners: ((c: PolicyChange) => void)[] = [];
   /** Domains served from put() (mirror mode): never removed by a file pass. */
   const external = new Set<string>();
+  const misnamed = new Set<string>();
   let table: Map<string, Reply> = new Map();
   let running: Promise<LoadProblem[]> | null = null;
   let again = false;
@@ -99,9 +100,12 @@ export function createPolicyStore(source: PolicySource, log: Logger): PolicyStor
         if (!name.endsWith(".txt") || name.startsWith(".")) continue;
         const domain = policyDomain(name.slice(0, -4));
         if (domain === null || domain !== name.slice(0, -4).toLowerCase()) {
-          log.warn("ignoring a policy file whose name is not <domain>.txt", {
-            file: join(source.dir, name),
-          });
+          // Once per name: the rescan would repeat it every minute.
+          if (!misnamed.has(name))
+            log.warn("ignoring a policy file whose name is not <domain>.txt", {
+              file: join(source.dir, name),
+            });
+          misnamed.add(name);
           continue;
         }
         files.set(domain, join(source.dir, name));
