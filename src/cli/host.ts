@@ -98,7 +98,7 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
         "workers > 1 needs fixed ports (port 0 would give each worker another port)",
       );
     try {
-      await runPrimary(config.workers, log, config.metricsListen);
+      await runPrimary(config.workers, log, config.metricsListen, config.limits.shutdownTimeoutMs);
     } catch (err) {
       io.stderr.write(`mtasts: cannot start the policy host: ${(err as Error).message}\n`);
       return 1;

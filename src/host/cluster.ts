@@ -74,6 +74,8 @@ export async function runPrimary(
   count: number,
   log: Logger,
   metricsListen: ListenAddress | null = null,
+  /** A worker's drain time (limits.shutdown_timeout); it is killed 5 s after that. */
+  stopTimeoutMs = 10_000,
 ): Promise<void> {
   const workers = new Map<number, Worker>();
   // One set of ticket keys for all workers: a session resumes whichever
@@ -142,6 +144,13 @@ export async function runPrimary(
     metrics?.close();
     if (workers.size === 0) done();
     for (const w of workers.values()) w.process.kill("SIGTERM");
+    // A worker that does not finish draining in time is not waited for forever.
+    setTimeout(() => {
+      for (const [index, w] of workers) {
+        log.error("worker did not stop in time; killing it", { worker: index });
+        w.process.kill("SIGKILL");
+      }
+    }, stopTimeoutMs + 5000).unref();
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
