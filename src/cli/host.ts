@@ -110,6 +110,7 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
   // Signal handlers first: a SIGHUP that arrives while starting must not
   // take the default action (exit).
   let server: import("../host/index.ts").PolicyHost | undefined;
+  let acme: import("../acme/index.ts").AcmeAutomation | null = null;
   process.on("SIGHUP", () => {
     log.info("SIGHUP: reloading policies and certificates");
     void server?.reload();
@@ -124,7 +125,7 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
     stopping = true;
     log.info("stopping: finishing in-flight requests", { signal });
     if (!server) process.exit(0);
-    server.close().then(stopped, stopped);
+    Promise.all([server.close(), acme?.stop()]).then(stopped, stopped);
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   if (index !== null) answerSamples(() => server?.sample() ?? null);
@@ -133,16 +134,20 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
   process.on("SIGINT", () => (index === null ? stop("SIGINT") : undefined));
   try {
     const ticketKeys = index === null ? undefined : sharedTicketKeys();
+    acme = config.acme === null ? null : await startHostAcme(config.acme, log);
     server = await host.createHost(config, {
       log,
       reusePort: index !== null,
       worker: index !== null,
       ...(ticketKeys ? { ticketKeys } : {}),
+      ...(acme === null ? {} : { challenges: acme, certificates: acme }),
     });
     await server.listen();
+    if (acme !== null) keepCertificates(acme, server, config, log);
     if (index !== null) reportReady();
   } catch (err) {
     io.stderr.write(`mtasts: cannot start the policy host: ${(err as Error).message}\n`);
+    await acme?.stop();
     await server?.close();
     if (index !== null) process.disconnect?.(); // let the primary see this worker exit
     return 1;
@@ -152,6 +157,48 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
   // A worker's IPC channel to the primary would keep it alive.
   if (index !== null) process.disconnect?.();
   return 0;
+}
+
+/** The ACME side of `acme:` (loaded only when configured). */
+async function startHostAcme(
+  settings: NonNullable<import("../host/index.ts").HostConfig["acme"]>,
+  log: import("../resolver/log.ts").Logger,
+): Promise<import("../acme/index.ts").AcmeAutomation> {
+  const { startAcme } = await import("../acme/index.ts");
+  const { readFileSync } = await import("node:fs");
+  return startAcme({
+    stateDir: settings.stateDir,
+    directoryUrl: settings.directoryUrl,
+    challengeTypes: settings.challengeTypes,
+    ...(settings.email === null ? {} : { email: settings.email }),
+    ...(settings.caFile === null ? {} : { ca: readFileSync(settings.caFile, "utf8") }),
+    log,
+  });
+}
+
+/** How often the served domains are compared with the certificates held (cheap: due or missing names only). */
+const ACME_SWEEP_MS = 10 * 60_000;
+
+/**
+ * Orders certificates for every served domain without a certificate file of
+ * its own, now and after each sweep: domains appear when policy files do, and
+ * the automation skips names that are valid or waiting out a retry backoff.
+ */
+function keepCertificates(
+  acme: import("../acme/index.ts").AcmeAutomation,
+  server: import("../host/index.ts").PolicyHost,
+  config: import("../host/index.ts").HostConfig,
+  log: import("../resolver/log.ts").Logger,
+): void {
+  const sweep = () => {
+    const names = server.policies
+      .domains()
+      .filter((d) => config.domains.get(d)?.certificate === undefined)
+      .map((d) => `mta-sts.${d}`);
+    acme.ensure(names).catch((err: unknown) => log.error(`ACME: ${(err as Error).message}`));
+  };
+  sweep();
+  setInterval(sweep, ACME_SWEEP_MS).unref();
 }
 
 async function checkConfig(

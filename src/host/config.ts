@@ -26,6 +26,7 @@ const TOP_KEYS = [
   "domains",
   "cache_max_age",
   "mirror",
+  "acme",
   "tls",
   "reload",
   "id_check",
@@ -56,6 +57,7 @@ export function defaultHostConfig(): HostConfig {
     cacheMaxAge: DEFAULT_CACHE_MAX_AGE,
     tls: { sessionResumption: true },
     mirror: { refreshMs: 3_600_000, timeoutMs: 60_000, caFile: null },
+    acme: null,
     reload: { debounceMs: 200, rescanMs: 60_000 },
     idCheck: { enabled: true, delayMs: 60_000, intervalMs: 3_600_000 },
     dnsServers: null,
@@ -173,6 +175,7 @@ function readTop(r: ConfigReader, data: unknown, abs: (p: string) => string): Ho
     timeoutMs: r.seconds(mirror, "timeout", ["mirror"], 60, 1, 600),
     caFile: caFile === null ? null : abs(caFile),
   };
+  if (top.acme !== undefined) c.acme = acmeSettings(r, top.acme, abs);
   const tls = r.section(top.tls, ["tls"], ["session_resumption"]) ?? {};
   c.tls = { sessionResumption: r.bool(tls, "session_resumption", ["tls"], true) };
   const reload = r.section(top.reload, ["reload"], ["debounce", "rescan"]) ?? {};
@@ -229,6 +232,20 @@ function readTop(r: ConfigReader, data: unknown, abs: (p: string) => string): Ho
       `a number of seconds >= limits.headers_timeout (${c.limits.headersTimeoutMs / 1000})`,
     );
   c.workers = workers(r, top.workers);
+  if (c.acme !== null && c.workers > 1)
+    r.problem(
+      ["workers"],
+      c.workers,
+      "1 when acme: is set",
+      "each worker would order its own certificates; run one worker with ACME",
+    );
+  if (c.acme?.challengeTypes.includes("http-01") && c.httpListen.length === 0)
+    r.problem(
+      ["http_listen"],
+      undefined,
+      "a port-80 listener (e.g. 0.0.0.0:80) for ACME HTTP-01",
+      "acme.challenges has http-01 but nothing answers on port 80",
+    );
   const log = r.section(top.log, ["log"], ["level", "format", "access"]) ?? {};
   c.log = {
     level: r.choice(log, "level", ["log"], "info", ["debug", "info", "warn", "error"] as const),
@@ -236,6 +253,46 @@ function readTop(r: ConfigReader, data: unknown, abs: (p: string) => string): Ho
     access: r.bool(log, "access", ["log"], false),
   };
   return c;
+}
+
+const ACME_DIRECTORIES: Record<string, string> = {
+  letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
+  "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+};
+
+function acmeSettings(r: ConfigReader, value: unknown, abs: (p: string) => string) {
+  const P = ["acme"];
+  const o = r.section(value, P, ["state_dir", "directory", "email", "challenges", "ca_file"]) ?? {};
+  const stateDir = r.string(o, "state_dir", P, "a directory for the ACME account and certificates");
+  if (stateDir === null)
+    r.problem([...P, "state_dir"], undefined, "a directory", "state_dir is required");
+  const directory =
+    r.string(o, "directory", P, "letsencrypt, letsencrypt-staging or an https:// URL") ??
+    "letsencrypt";
+  const directoryUrl = ACME_DIRECTORIES[directory] ?? directory;
+  if (!/^https:\/\//.test(directoryUrl))
+    r.problem(
+      [...P, "directory"],
+      directory,
+      "letsencrypt, letsencrypt-staging or an https:// URL",
+    );
+  const email = r.string(o, "email", P, "a contact address");
+  if (email !== null && !/^[^\s@]+@[^\s@]+$/.test(email))
+    r.problem([...P, "email"], email, "an e-mail address such as hostmaster@example.com");
+  const kinds = r.strings(o, "challenges", P, "http-01 or tls-alpn-01");
+  const challengeTypes: ("http-01" | "tls-alpn-01")[] = [];
+  for (const k of kinds) {
+    if (k.value === "http-01" || k.value === "tls-alpn-01") challengeTypes.push(k.value);
+    else r.problem(k.at, k.value, "http-01 or tls-alpn-01");
+  }
+  const caFile = r.string(o, "ca_file", P, "a PEM file of trusted roots");
+  return {
+    stateDir: abs(stateDir ?? "."),
+    directoryUrl,
+    email,
+    challengeTypes: challengeTypes.length > 0 ? challengeTypes : ["http-01", "tls-alpn-01"],
+    caFile: caFile === null ? null : abs(caFile),
+  } satisfies HostConfig["acme"];
 }
 
 function workers(r: ConfigReader, value: unknown): number {

@@ -25,6 +25,16 @@ export interface DomainConfig {
   mirror?: string;
 }
 
+export interface AcmeSettings {
+  /** Account key and certificates (created 0700). */
+  stateDir: string;
+  directoryUrl: string;
+  email: string | null;
+  challengeTypes: ("http-01" | "tls-alpn-01")[];
+  /** Extra trusted roots (a PEM file) for the ACME server's own HTTPS (a private CA). */
+  caFile: string | null;
+}
+
 export interface HostLimits {
   /** Largest request head (request line + headers) in bytes; larger gets 431. */
   maxHeaderBytes: number;
@@ -86,6 +96,8 @@ export interface HostConfig {
     /** Extra trusted roots (PEM file) for the mirrored policy hosts. */
     caFile: string | null;
   };
+  /** Certificates by ACME for every served domain without a certificate file of its own; null: off. */
+  acme: AcmeSettings | null;
   /** DNS servers for the id check; null: /etc/resolv.conf. */
   dnsServers: DnsServerAddress[] | null;
   limits: HostLimits;

@@ -157,3 +157,33 @@ test("mirror: a domain mirrors another domain, not itself, and not beside a poli
     /mirror\.refresh = 10: expected a number of seconds from 300/,
   );
 });
+
+test("acme: is read with names for Let's Encrypt's directories; one worker and a port 80 for HTTP-01 are required", () => {
+  const c = parseHostConfig(
+    `policies: policies
+http_listen: ["0.0.0.0:80"]
+acme: { state_dir: acme, email: hostmaster@example.com, directory: letsencrypt-staging }
+`,
+    "/etc/mtasts/host.yml",
+  );
+  assert.deepEqual(c.acme, {
+    stateDir: "/etc/mtasts/acme",
+    directoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",
+    email: "hostmaster@example.com",
+    challengeTypes: ["http-01", "tls-alpn-01"],
+    caFile: null,
+  });
+  assert.equal(parseHostConfig("policies: p\n", "/h.yml").acme, null);
+  const bad = problems(
+    `policies: p
+workers: 2
+acme: { directory: "http://insecure.example/dir", email: nobody, challenges: [dns-01] }
+`,
+  );
+  assert.match(bad, /acme\.state_dir/);
+  assert.match(bad, /acme\.directory.*https:\/\//);
+  assert.match(bad, /acme\.email.*e-mail address/);
+  assert.match(bad, /acme\.challenges.*dns-01.*http-01 or tls-alpn-01/);
+  assert.match(bad, /workers.*1 when acme: is set/);
+  assert.match(bad, /http_listen.*port-80 listener/);
+});
