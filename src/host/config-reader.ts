@@ -2,10 +2,12 @@
 // problem with its key path, the value found, what is accepted and the line,
 // in the resolver config's style (ConfigProblem / ConfigError).
 
-import { type Document, isMap, isScalar, isSeq, type LineCounter } from "yaml";
+import type { Document, LineCounter } from "yaml";
+import { isPlainObject, lineOf, type Path } from "../config/yaml-lines.ts";
 import type { ConfigProblem } from "../resolver/config.ts";
 
-export type Path = readonly (string | number)[];
+export type { Path };
+export { isPlainObject };
 export type Obj = Record<string, unknown>;
 
 export class ConfigReader {
@@ -109,7 +111,7 @@ export class ConfigReader {
   }
 
   problem(path: Path, value: unknown, accepted: string, detail?: string): void {
-    const line = this.#lineOf(path);
+    const line = this.#doc && this.#lines ? lineOf(this.#doc, this.#lines, path) : undefined;
     this.problems.push({
       path: formatPath(path),
       value,
@@ -118,38 +120,6 @@ export class ConfigReader {
       ...(line === undefined ? {} : { line }),
     });
   }
-
-  /** The line of the deepest node along `path` that exists. */
-  #lineOf(path: Path): number | undefined {
-    if (!this.#doc || !this.#lines) return undefined;
-    let node: unknown = this.#doc.contents;
-    let offset = rangeStart(node);
-    for (const segment of path) {
-      if (isMap(node)) {
-        const pair = node.items.find(
-          (p) => isScalar(p.key) && String(p.key.value) === String(segment),
-        );
-        if (!pair) break;
-        offset = rangeStart(pair.key) ?? offset;
-        node = pair.value;
-      } else if (isSeq(node) && typeof segment === "number") {
-        node = node.items[segment];
-        offset = rangeStart(node) ?? offset;
-      } else break;
-    }
-    return offset === undefined ? undefined : this.#lines.linePos(offset).line;
-  }
-}
-
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as { range?: unknown } | null)?.range;
-  return Array.isArray(range) && typeof range[0] === "number" ? range[0] : undefined;
-}
-
-export function isPlainObject(value: unknown): value is Obj {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 export function formatPath(path: Path): string {

@@ -9,18 +9,10 @@
 // the same thing to both daemons.
 
 import { readFileSync } from "node:fs";
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  type YAMLError,
-} from "yaml";
+import { type Document, LineCounter, parseDocument, type YAMLError } from "yaml";
 import { parseServerAddress } from "../adapters/dns.ts";
 import { ipFamily } from "../adapters/ip.ts";
+import { isPlainObject, lineOf, type Path } from "../config/yaml-lines.ts";
 import type { CacheConfig, ListenConfig, ResolverConfig, ZoneConfig } from "./types.ts";
 
 /** One thing wrong with the file. */
@@ -160,7 +152,6 @@ export function parseResolverConfig(text: string, file = "<config>"): LoadedReso
   return { config, warnings: reader.warnings.map((w) => `${file}: ${w}`) };
 }
 
-type Path = readonly (string | number)[];
 type Obj = Record<string, unknown>;
 
 interface NumberRule {
@@ -731,7 +722,7 @@ class Reader {
   }
 
   problem(path: Path, value: unknown, accepted: string, detail?: string): void {
-    const line = this.#lineOf(path);
+    const line = lineOf(this.#doc, this.#lines, path);
     this.problems.push({
       path: formatPath(path),
       value,
@@ -742,45 +733,13 @@ class Reader {
   }
 
   warn(path: Path, text: string): void {
-    const line = this.#lineOf(path);
+    const line = lineOf(this.#doc, this.#lines, path);
     this.warnings.push(`${formatPath(path)} ${text}${line === undefined ? "" : ` (line ${line})`}`);
   }
-
-  /** The line of the deepest node along `path` that exists, so a missing key points at its parent. */
-  #lineOf(path: Path): number | undefined {
-    let node: unknown = this.#doc.contents;
-    let offset = rangeStart(node);
-    for (const segment of path) {
-      if (isAlias(node)) node = node.resolve(this.#doc);
-      if (isMap(node)) {
-        const pair = node.items.find(
-          (p) => isScalar(p.key) && String(p.key.value) === String(segment),
-        );
-        if (!pair) break;
-        offset = rangeStart(pair.key) ?? offset;
-        node = pair.value;
-      } else if (isSeq(node) && typeof segment === "number") {
-        node = node.items[segment];
-        offset = rangeStart(node) ?? offset;
-      } else break;
-    }
-    return offset === undefined ? undefined : this.#lines.linePos(offset).line;
-  }
-}
-
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as { range?: unknown } | null)?.range;
-  return Array.isArray(range) && typeof range[0] === "number" ? range[0] : undefined;
 }
 
 function given(o: Obj, key: string): boolean {
   return o[key] !== undefined && o[key] !== null;
-}
-
-function isPlainObject(value: unknown): value is Obj {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function passthrough(o: Obj, ours: readonly string[]): Record<string, unknown> {
