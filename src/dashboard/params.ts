@@ -105,3 +105,27 @@ export function pathId(text: string, what: string): string {
   }
   return text;
 }
+
+/** The path's segments after the first `skip`, percent-decoded, or a 400. */
+export function pathParts(pathname: string, skip: number): string[] {
+  return pathname
+    .split("/")
+    .slice(skip)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        throw new HttpError(400, "bad-path", "the path is not valid percent-encoding");
+      }
+    });
+}
+
+/** The report list's parameters, the same for its page and its API call. */
+export function reportsFilter(q: Query): { domain?: string; days: number; limit: number } {
+  const domain = q.domain("domain");
+  return {
+    days: q.count("days", 30, MAX_DAYS),
+    limit: q.count("limit", 100, MAX_LIMIT),
+    ...(domain === undefined ? {} : { domain }),
+  };
+}

@@ -14,7 +14,15 @@ import {
 } from "./answers.ts";
 import type { Principal } from "./auth.ts";
 import { HttpError, send, sendJson } from "./http.ts";
-import { domainName, MAX_DAYS, MAX_LIMIT, pathId, Query } from "./params.ts";
+import {
+  domainName,
+  MAX_DAYS,
+  MAX_LIMIT,
+  pathId,
+  pathParts,
+  Query,
+  reportsFilter,
+} from "./params.ts";
 
 const ALERT_STATES = ["open", "snoozed", "resolved"] as const;
 
@@ -30,7 +38,7 @@ export interface ApiRequest {
 
 export async function handleApi(r: ApiRequest): Promise<void> {
   const { req, res, url, src } = r;
-  const parts = url.pathname.split("/").slice(2).map(decodePart);
+  const parts = pathParts(url.pathname, 2);
   const get = req.method === "GET" || req.method === "HEAD";
   const [a, b, c] = parts;
   if (a === "me" && parts.length === 1 && get) {
@@ -58,12 +66,7 @@ export async function handleApi(r: ApiRequest): Promise<void> {
   }
   if (a === "reports" && parts.length === 1 && get) {
     const q = new Query(url.searchParams, ["domain", "days", "limit"]);
-    const domain = q.domain("domain");
-    const filter = {
-      days: q.count("days", 30, MAX_DAYS),
-      limit: q.count("limit", 100, MAX_LIMIT),
-      ...(domain === undefined ? {} : { domain }),
-    };
+    const filter = reportsFilter(q);
     return sendJson(req, res, 200, await reportsAnswer(src, filter, q.capped));
   }
   if (a === "reports" && b !== undefined && parts.length === 2 && get) {
@@ -128,12 +131,4 @@ export async function sendRaw(
 
 export function methodNotAllowed(allow: string): HttpError {
   return new HttpError(405, "method-not-allowed", `use ${allow} here`, { allow });
-}
-
-function decodePart(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw new HttpError(400, "bad-path", "the path is not valid percent-encoding");
-  }
 }

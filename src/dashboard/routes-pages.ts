@@ -19,7 +19,15 @@ import { domainPage } from "./pages/domain.ts";
 import type { PageContext } from "./pages/layout.ts";
 import { overviewPage } from "./pages/overview.ts";
 import { reportListPage, reportPage } from "./pages/reports.ts";
-import { domainName, MAX_DAYS, MAX_LIMIT, pathId, Query } from "./params.ts";
+import {
+  domainName,
+  MAX_DAYS,
+  MAX_LIMIT,
+  pathId,
+  pathParts,
+  Query,
+  reportsFilter,
+} from "./params.ts";
 import { methodNotAllowed, sendRaw } from "./routes-api.ts";
 
 const ALERT_STATES = ["open", "snoozed", "resolved"] as const;
@@ -37,7 +45,7 @@ export async function handlePage(r: PageRequest): Promise<void> {
   const { req, res, url, src } = r;
   const ctx: PageContext = { principal: r.principal, current: "other" };
   const get = req.method === "GET" || req.method === "HEAD";
-  const parts = url.pathname.split("/").slice(1).map(decodePart);
+  const parts = pathParts(url.pathname, 1);
   const [a, b, c] = parts;
   if (url.pathname === "/") {
     if (!get) throw methodNotAllowed("GET");
@@ -70,12 +78,7 @@ export async function handlePage(r: PageRequest): Promise<void> {
   if (a === "reports" && parts.length === 1) {
     if (!get) throw methodNotAllowed("GET");
     const q = new Query(url.searchParams, ["domain", "days", "limit"]);
-    const domain = q.domain("domain");
-    const filter = {
-      days: q.count("days", 30, MAX_DAYS),
-      limit: q.count("limit", 100, MAX_LIMIT),
-      ...(domain === undefined ? {} : { domain }),
-    };
+    const filter = reportsFilter(q);
     return sendHtml(req, res, 200, reportListPage(await reportsAnswer(src, filter, q.capped), ctx));
   }
   if (a === "reports" && b !== undefined && parts.length <= 3) {
@@ -112,12 +115,4 @@ export async function handlePage(r: PageRequest): Promise<void> {
     return redirect(res, "/alerts");
   }
   throw new HttpError(404, "not-found", `there is no page at ${url.pathname.slice(0, 200)}`);
-}
-
-function decodePart(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw new HttpError(400, "bad-path", "the path is not valid percent-encoding");
-  }
 }
