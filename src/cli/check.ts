@@ -1,12 +1,11 @@
 // `mtasts check <domain…>`: audit domains end to end. Exit 0 no errors,
 // 1 errors found, 2 usage, 3 the check could not complete (network).
 
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseServerAddress } from "../adapters/dns.ts";
 import { checkDomain, type DomainResult, defaultCheckDeps } from "../check/index.ts";
-import type { CheckDeps, CheckOptions } from "../check/types.ts";
+import type { CheckDeps } from "../check/types.ts";
 import { policyDomain } from "../core/names.ts";
+import { checkFlags } from "./check-flags.ts";
 import { renderCheckJson, renderCheckText } from "./check-render.ts";
 import { styleFor } from "./render.ts";
 
@@ -59,54 +58,15 @@ export async function runCheck(
       return usage(io, `${JSON.stringify(p)} is not a domain name (give e.g. example.com)`);
     if (!domains.includes(d)) domains.push(d);
   }
-  const servers = [];
-  for (const r of values.resolver ?? []) {
-    const s = parseServerAddress(r);
-    if (s === null)
-      return usage(
-        io,
-        `--resolver ${JSON.stringify(r)} is not HOST:PORT (e.g. 127.0.0.1:53 or [::1]:53)`,
-      );
-    servers.push(s);
-  }
-  const options: CheckOptions = {};
-  if (values.timeout !== undefined) {
-    const t = Number(values.timeout);
-    if (!Number.isFinite(t) || t <= 0 || t > 3600) {
-      return usage(
-        io,
-        `--timeout ${JSON.stringify(values.timeout)} must be a number of seconds between 0 and 3600`,
-      );
-    }
-    options.timeoutMs = Math.round(t * 1000);
-  }
-  for (const key of ["https-port", "smtp-port"] as const) {
-    const v = values[key];
-    if (v === undefined) continue;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 65535)
-      return usage(io, `--${key} ${JSON.stringify(v)} must be a port number 1-65535`);
-    if (key === "https-port") options.httpsPort = n;
-    else options.smtpPort = n;
-  }
-  if (values["ca-file"] !== undefined) {
-    try {
-      options.ca = [readFileSync(values["ca-file"], "utf8")];
-    } catch (err) {
-      io.stderr.write(
-        `mtasts: cannot read --ca-file ${values["ca-file"]}: ${(err as Error).message}\n`,
-      );
+  const flags = checkFlags(values);
+  if (!flags.ok) {
+    if (flags.input) {
+      io.stderr.write(`mtasts: ${flags.message}\n`);
       return 2;
     }
-    if (!options.ca[0]?.includes("-----BEGIN CERTIFICATE-----")) {
-      io.stderr.write(
-        `mtasts: --ca-file ${values["ca-file"]} holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n`,
-      );
-      return 2;
-    }
+    return usage(io, flags.message);
   }
-  // Two DNS tries must fit the check's budget with room for the steps after them.
-  const dnsTimeoutMs = Math.min(5000, Math.floor((options.timeoutMs ?? 30_000) / 4));
+  const { servers, options, dnsTimeoutMs } = flags;
   const wired =
     deps ?? defaultCheckDeps({ dnsTimeoutMs, ...(servers.length > 0 ? { servers } : {}) });
   const results: DomainResult[] = await Promise.all(

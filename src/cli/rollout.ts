@@ -8,7 +8,6 @@ import { parseArgs } from "node:util";
 import { createResolver, parseServerAddress, systemServers } from "../adapters/dns.ts";
 import { parseTsigKey, type TsigKey } from "../adapters/dns-update.ts";
 import { checkDomain as checkLive, defaultCheckDeps } from "../check/index.ts";
-import type { CheckOptions } from "../check/types.ts";
 import { checkDomain, checkMaxAge, checkMode, checkPatterns, checkTtl } from "../generate/index.ts";
 import {
   dnsPublisher,
@@ -19,6 +18,7 @@ import {
   servedPolicy,
 } from "../rollout/index.ts";
 import { parsedOrHelp } from "./args.ts";
+import { checkFlags } from "./check-flags.ts";
 import { humanDuration, printable, renderDiagnostics, type Style, styleFor } from "./render.ts";
 
 export const ROLLOUT_HELP = `Usage:
@@ -94,35 +94,9 @@ export async function runRollout(args: readonly string[], io: RolloutIo): Promis
   const now = v.now === undefined ? null : new Date(v.now);
   if (now !== null && Number.isNaN(now.getTime()))
     return usage(`--now ${JSON.stringify(v.now)} is not an ISO 8601 time`);
-  const servers = [];
-  for (const r of v.resolver ?? []) {
-    const s = parseServerAddress(r);
-    if (s === null)
-      return usage(`--resolver ${JSON.stringify(r)} is not HOST:PORT (e.g. 127.0.0.1:53)`);
-    servers.push(s);
-  }
-  const options: CheckOptions = {};
-  if (v.timeout !== undefined) {
-    const t = Number(v.timeout);
-    if (!Number.isFinite(t) || t <= 0 || t > 3600)
-      return usage(`--timeout ${JSON.stringify(v.timeout)} must be seconds, 0-3600`);
-    options.timeoutMs = Math.round(t * 1000);
-  }
-  for (const key of ["https-port", "smtp-port"] as const) {
-    if (v[key] === undefined) continue;
-    const n = Number(v[key]);
-    if (!Number.isInteger(n) || n < 1 || n > 65535)
-      return usage(`--${key} ${JSON.stringify(v[key])} must be a port number 1-65535`);
-    if (key === "https-port") options.httpsPort = n;
-    else options.smtpPort = n;
-  }
-  if (v["ca-file"] !== undefined) {
-    try {
-      options.ca = [readFileSync(v["ca-file"], "utf8")];
-    } catch (err) {
-      return usage(`cannot read --ca-file ${v["ca-file"]}: ${(err as Error).message}`);
-    }
-  }
+  const flags = checkFlags(v);
+  if (!flags.ok) return usage(flags.message);
+  const { servers, options, dnsTimeoutMs } = flags;
   let dnsTarget: { host: string; port: number } | null = null;
   let key: TsigKey | undefined;
   if (v["update-server"] !== undefined) {
@@ -157,7 +131,6 @@ export async function runRollout(args: readonly string[], io: RolloutIo): Promis
   const zone = v.zone === undefined ? domain.value : checkDomain(v.zone, "--zone");
   if (typeof zone !== "string" && !zone.ok) return usage(`--zone: ${zone.error.message}`);
 
-  const dnsTimeoutMs = Math.min(5000, Math.floor((options.timeoutMs ?? 30_000) / 4));
   const checkDeps = defaultCheckDeps({ dnsTimeoutMs, ...(servers.length > 0 ? { servers } : {}) });
   const resolver = createResolver({
     servers: servers.length > 0 ? servers : systemServers(),
