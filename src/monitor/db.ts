@@ -6,9 +6,10 @@
 import { resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Pool, type PoolClient } from "pg";
+import { migratePostgres, migrateSqlite } from "../reports/migrations.ts";
 import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "../reports/sql.ts";
 import { sqliteRunner } from "../reports/sqlite-store.ts";
-import { migrationStep, newerSchemaError, SCHEMA_VERSION, VERSION_TABLE } from "./schema.ts";
+import { monitorMigrations } from "./schema.ts";
 
 export interface MonitorDb extends SqlRunner {
   /**
@@ -52,23 +53,8 @@ function openSqlite(target: string): MonitorDb {
   }
   const runner = sqliteRunner(db);
   try {
-    // IMMEDIATE takes the write lock first: two processes migrate one after the other.
-    db.exec("BEGIN IMMEDIATE");
-    db.exec(VERSION_TABLE);
-    const version = Number(
-      db.prepare("SELECT version FROM mtasts_monitor_schema WHERE id = 1").get()?.version ?? 0,
-    );
-    if (version > SCHEMA_VERSION) throw newerSchemaError(version);
-    for (let step = version; step < SCHEMA_VERSION; step++) {
-      for (const sql of migrationStep("sqlite", step)) db.exec(sql);
-    }
-    db.prepare(
-      `INSERT INTO mtasts_monitor_schema (id, version) VALUES (1, ?)
-       ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
-    ).run(Math.max(version, SCHEMA_VERSION));
-    db.exec("COMMIT");
+    migrateSqlite(db, monitorMigrations);
   } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
     db.close();
     throw new MonitorDbError(`cannot prepare the monitor tables in ${target}: ${reason(error)}`, {
       cause: error,
@@ -131,27 +117,9 @@ async function openPostgres(url: string): Promise<MonitorDb> {
   let client: PoolClient | undefined;
   try {
     client = await pool.connect();
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [
-      `mtasts-monitor:${schema ?? ""}`,
-    ]);
-    if (schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await client.query(VERSION_TABLE);
-    const { rows } = await client.query("SELECT version FROM mtasts_monitor_schema WHERE id = 1");
-    const version = Number(rows[0]?.version ?? 0);
-    if (version > SCHEMA_VERSION) throw newerSchemaError(version);
-    for (let step = version; step < SCHEMA_VERSION; step++) {
-      for (const sql of migrationStep("postgres", step)) await client.query(sql);
-    }
-    await client.query(
-      `INSERT INTO mtasts_monitor_schema (id, version) VALUES (1, $1)
-       ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
-      [Math.max(version, SCHEMA_VERSION)],
-    );
-    await client.query("COMMIT");
+    await migratePostgres(client, monitorMigrations, `mtasts-monitor:${schema ?? ""}`, schema);
     client.release();
   } catch (error) {
-    await client?.query("ROLLBACK").catch(() => {});
     client?.release(true);
     await pool.end().catch(() => {});
     throw new MonitorDbError(

@@ -4,6 +4,7 @@
 // written once with the few type words that differ, and times are UTC epoch
 // milliseconds in 64-bit integers. docs/monitor.md explains each table.
 
+import type { Migrations } from "../reports/migrations.ts";
 import type { Dialect } from "../reports/schema.ts";
 
 const TYPES: Record<Dialect, { id: string; int: string }> = {
@@ -66,21 +67,18 @@ const STEPS: readonly ((t: (typeof TYPES)[Dialect]) => string[])[] = [
   ],
 ];
 
-export const VERSION_TABLE = `CREATE TABLE IF NOT EXISTS mtasts_monitor_schema (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  version INTEGER NOT NULL
-)`;
-
-export const SCHEMA_VERSION = STEPS.length;
-
-export function migrationStep(dialect: Dialect, index: number): string[] {
-  const step = STEPS[index];
-  if (step === undefined) throw new Error(`no monitor migration step ${index + 1}`);
-  return step(TYPES[dialect]);
-}
-
-export function newerSchemaError(found: number): Error {
-  return new Error(
-    `the monitor tables have schema version ${found}, newer than this mtasts knows (${SCHEMA_VERSION}); upgrade mtasts`,
-  );
-}
+/** Applied by src/reports/migrations.ts; the count is kept in `mtasts_monitor_schema`. */
+export const monitorMigrations: Migrations = {
+  versionTable: "mtasts_monitor_schema",
+  count: STEPS.length,
+  step(dialect, index) {
+    const step = STEPS[index];
+    if (step === undefined)
+      throw new Error(`no migration step ${index + 1} of mtasts_monitor_schema`);
+    return step(TYPES[dialect]);
+  },
+  newer: (found) =>
+    new Error(
+      `the monitor tables have schema version ${found}, newer than this mtasts knows (${STEPS.length}); upgrade mtasts`,
+    ),
+};

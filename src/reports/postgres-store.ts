@@ -5,8 +5,9 @@
 // missing).
 
 import { Pool, type PoolClient } from "pg";
+import { migratePostgres } from "./migrations.ts";
 import { DETAIL_COLUMNS, POLICY_COLUMNS, REPORT_COLUMNS, toRows } from "./report-rows.ts";
-import { migrationStep, newerSchemaError, SCHEMA_VERSION, VERSION_TABLE } from "./schema.ts";
+import { reportMigrations } from "./schema.ts";
 import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "./sql.ts";
 import { sqlReportStore } from "./sql-store.ts";
 import { type InsertResult, type NewReport, type ReportStore, StoreError } from "./store.ts";
@@ -35,7 +36,7 @@ export async function openPostgresReportStore(url: string): Promise<ReportStore>
     );
   }
   try {
-    await migrate(client, schema);
+    await migratePostgres(client, reportMigrations, `mtasts-reports:${schema ?? ""}`, schema);
     client.release();
   } catch (error) {
     // Released before the pool ends: end() waits for every checked-out client.
@@ -93,36 +94,6 @@ function reasonOf(error: unknown): string {
   }
   if (error instanceof Error) return error.message || String((error as { code?: string }).code);
   return String(error);
-}
-
-async function migrate(client: PoolClient, schema: string | null): Promise<void> {
-  await client.query("BEGIN");
-  try {
-    // CREATE ... IF NOT EXISTS is not safe against itself: two processes
-    // opening a new store together could both try; the lock orders them.
-    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [
-      `mtasts-reports:${schema ?? ""}`,
-    ]);
-    if (schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await client.query(VERSION_TABLE);
-    const { rows } = await client.query("SELECT version FROM tlsrpt_schema WHERE id = 1");
-    const version = Number(rows[0]?.version ?? 0);
-    if (version > SCHEMA_VERSION) throw newerSchemaError(version);
-    for (let step = version; step < SCHEMA_VERSION; step++) {
-      for (const sql of migrationStep("postgres", step)) await client.query(sql);
-    }
-    if (version < SCHEMA_VERSION) {
-      await client.query(
-        `INSERT INTO tlsrpt_schema (id, version) VALUES (1, $1)
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
-        [SCHEMA_VERSION],
-      );
-    }
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  }
 }
 
 function param(v: SqlValue): unknown {

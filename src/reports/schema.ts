@@ -4,6 +4,8 @@
 // same SQL groups by day in SQLite and PostgreSQL. docs/reports.md explains
 // each table.
 
+import type { Migrations } from "./migrations.ts";
+
 export type Dialect = "sqlite" | "postgres";
 
 const TYPES: Record<Dialect, { id: string; int: string; blob: string }> = {
@@ -100,23 +102,17 @@ const STEPS: readonly ((t: (typeof TYPES)[Dialect]) => string[])[] = [
   ],
 ];
 
-/** Records the applied step count; shared by both backends. */
-export const VERSION_TABLE = `CREATE TABLE IF NOT EXISTS tlsrpt_schema (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  version INTEGER NOT NULL
-)`;
-
-export const SCHEMA_VERSION = STEPS.length;
-
-/** Statements of step `index` (0-based) for `dialect`. */
-export function migrationStep(dialect: Dialect, index: number): string[] {
-  const step = STEPS[index];
-  if (step === undefined) throw new Error(`no migration step ${index + 1}`);
-  return step(TYPES[dialect]);
-}
-
-export function newerSchemaError(found: number): Error {
-  return new Error(
-    `the store has schema version ${found}, newer than this mtasts knows (${SCHEMA_VERSION}); upgrade mtasts`,
-  );
-}
+/** Applied by src/reports/migrations.ts; the count is kept in `tlsrpt_schema`. */
+export const reportMigrations: Migrations = {
+  versionTable: "tlsrpt_schema",
+  count: STEPS.length,
+  step(dialect, index) {
+    const step = STEPS[index];
+    if (step === undefined) throw new Error(`no migration step ${index + 1} of tlsrpt_schema`);
+    return step(TYPES[dialect]);
+  },
+  newer: (found) =>
+    new Error(
+      `the store has schema version ${found}, newer than this mtasts knows (${STEPS.length}); upgrade mtasts`,
+    ),
+};

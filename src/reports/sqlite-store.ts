@@ -9,8 +9,9 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { migrateSqlite } from "./migrations.ts";
 import { DETAIL_COLUMNS, POLICY_COLUMNS, REPORT_COLUMNS, toRows } from "./report-rows.ts";
-import { migrationStep, newerSchemaError, SCHEMA_VERSION, VERSION_TABLE } from "./schema.ts";
+import { reportMigrations } from "./schema.ts";
 import type { Row, SqlRunner, SqlValue } from "./sql.ts";
 import { sqlReportStore } from "./sql-store.ts";
 import { type InsertResult, type NewReport, type ReportStore, StoreError } from "./store.ts";
@@ -32,7 +33,7 @@ export async function openSqliteReportStore(path: string, create: boolean): Prom
     db.exec("PRAGMA synchronous = NORMAL");
     // Deleting a report cascades to its policies, failure details and raw bytes.
     db.exec("PRAGMA foreign_keys = ON");
-    migrate(db);
+    migrateSqlite(db, reportMigrations);
   } catch (error) {
     db?.close();
     const reason = error instanceof Error ? error.message : String(error);
@@ -54,31 +55,6 @@ export async function openSqliteReportStore(path: string, create: boolean): Prom
       opened.close();
     },
   });
-}
-
-function migrate(db: DatabaseSync): void {
-  // IMMEDIATE takes the write lock before reading the version, so two
-  // processes opening a new file together apply each step once.
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    db.exec(VERSION_TABLE);
-    const row = db.prepare("SELECT version FROM tlsrpt_schema WHERE id = 1").get();
-    const version = Number(row?.version ?? 0);
-    if (version > SCHEMA_VERSION) throw newerSchemaError(version);
-    for (let step = version; step < SCHEMA_VERSION; step++) {
-      for (const sql of migrationStep("sqlite", step)) db.exec(sql);
-    }
-    if (version < SCHEMA_VERSION) {
-      db.prepare(
-        `INSERT INTO tlsrpt_schema (id, version) VALUES (1, ?)
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
-      ).run(SCHEMA_VERSION);
-    }
-    db.exec("COMMIT");
-  } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
-  }
 }
 
 /** Cached prepared statements over one connection, read as exact integers (shared by every SQLite user of this database). */
