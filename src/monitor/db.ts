@@ -7,7 +7,8 @@ import { resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Pool, type PoolClient } from "pg";
 import { migratePostgres, migrateSqlite } from "../reports/migrations.ts";
-import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "../reports/sql.ts";
+import { pgRunner } from "../reports/postgres-store.ts";
+import type { SqlRunner } from "../reports/sql.ts";
 import { sqliteRunner } from "../reports/sqlite-store.ts";
 import { monitorMigrations } from "./schema.ts";
 
@@ -76,21 +77,6 @@ function openSqlite(target: string): MonitorDb {
     close: async () => {
       if (db.isOpen) db.close();
     },
-  };
-}
-
-function param(v: SqlValue): unknown {
-  if (typeof v === "bigint") return v.toString();
-  return v;
-}
-
-function pgRunner(q: Pool | PoolClient): SqlRunner {
-  return {
-    dialect: "postgres",
-    all: async (sql, params = []) =>
-      (await q.query<Row>(numberPlaceholders(sql), params.map(param))).rows,
-    run: async (sql, params = []) =>
-      (await q.query(numberPlaceholders(sql), params.map(param))).rowCount ?? 0,
   };
 }
 

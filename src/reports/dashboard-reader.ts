@@ -6,7 +6,7 @@
 
 import { resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "./sql.ts";
+import type { SqlRunner } from "./sql.ts";
 import { sqliteRunner } from "./sqlite-store.ts";
 import { StoreError } from "./store.ts";
 
@@ -49,15 +49,9 @@ async function openPostgres(url: string): Promise<ReportReader> {
     ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
   });
   pool.on("error", () => {});
-  const param = (v: SqlValue) => (typeof v === "bigint" ? v.toString() : v);
+  const { pgRunner } = await import("./postgres-store.ts");
   return {
-    sql: {
-      dialect: "postgres",
-      all: async (sql, params = []) =>
-        (await pool.query<Row>(numberPlaceholders(sql), params.map(param))).rows,
-      run: async (sql, params = []) =>
-        (await pool.query(numberPlaceholders(sql), params.map(param))).rowCount ?? 0,
-    },
+    sql: pgRunner(pool),
     close: () => pool.end(),
   };
 }

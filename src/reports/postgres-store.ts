@@ -49,7 +49,7 @@ export async function openPostgresReportStore(url: string): Promise<ReportStore>
     );
   }
   const writer = inserter(pool);
-  return sqlReportStore(runner(pool), {
+  return sqlReportStore(pgRunner(pool), {
     kind: "postgres",
     target,
     insertReport: writer.insert,
@@ -104,13 +104,14 @@ function param(v: SqlValue): unknown {
   return v;
 }
 
-function runner(pool: Pool): SqlRunner {
+/** `?` placeholders numbered, 64-bit integers and bytes passed as pg takes them (shared by every PostgreSQL user of this database). */
+export function pgRunner(q: Pool | PoolClient): SqlRunner {
   return {
     dialect: "postgres",
     all: async (sql, params = []) =>
-      (await pool.query<Row>(numberPlaceholders(sql), params.map(param))).rows,
+      (await q.query<Row>(numberPlaceholders(sql), params.map(param))).rows,
     run: async (sql, params = []) =>
-      (await pool.query(numberPlaceholders(sql), params.map(param))).rowCount ?? 0,
+      (await q.query(numberPlaceholders(sql), params.map(param))).rowCount ?? 0,
   };
 }
 
