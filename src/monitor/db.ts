@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Pool, type PoolClient } from "pg";
 import { migratePostgres, migrateSqlite } from "../reports/migrations.ts";
-import { pgRunner } from "../reports/postgres-store.ts";
+import { parseUrl, pgRunner } from "../reports/postgres-store.ts";
 import type { SqlRunner } from "../reports/sql.ts";
 import { sqliteRunner } from "../reports/sqlite-store.ts";
 import { monitorMigrations } from "./schema.ts";
@@ -30,7 +30,6 @@ export class MonitorDbError extends Error {
 }
 
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function openMonitorDb(db: string): Promise<MonitorDb> {
   if (POSTGRES_URL.test(db)) return openPostgres(db);
@@ -81,20 +80,18 @@ function openSqlite(target: string): MonitorDb {
 }
 
 async function openPostgres(url: string): Promise<MonitorDb> {
-  let parsed: URL;
+  let target: ReturnType<typeof parseUrl>;
   try {
-    parsed = new URL(url);
-  } catch {
-    throw new MonitorDbError("the PostgreSQL URL is not a valid URL");
+    target = parseUrl(url);
+  } catch (error) {
+    throw new MonitorDbError((error as Error).message);
   }
-  const schema = parsed.searchParams.get("schema");
-  parsed.searchParams.delete("schema");
-  if (schema !== null && !SCHEMA_NAME.test(schema)) {
-    throw new MonitorDbError(`schema ${JSON.stringify(schema)} is not a plain lowercase name`);
-  }
-  const shown = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  const { connectionString, schema } = target;
+  // Messages name host and database only, not the user.
+  const at = new URL(connectionString);
+  const shown = `${at.protocol}//${at.host}${at.pathname}`;
   const pool = new Pool({
-    connectionString: parsed.toString(),
+    connectionString,
     connectionTimeoutMillis: 10_000,
     max: 4,
     ...(schema === null ? {} : { options: `-c search_path=${schema}` }),

@@ -60,7 +60,8 @@ export async function openPostgresReportStore(url: string): Promise<ReportStore>
   });
 }
 
-function parseUrl(url: string): {
+/** The URL split into what pg connects with, the `?schema=` name (checked) and the target shown in messages (no password). */
+export function parseUrl(url: string): {
   connectionString: string;
   schema: string | null;
   target: string;
