@@ -7,6 +7,7 @@
 import type { IntakeEvent } from "../reports/intake-attempt.ts";
 import { DEFAULT_DB, EXIT, type ReportsIo } from "./reports.ts";
 import { type HostPort, parseListenArgs, resolveConfig } from "./reports-listen-config.ts";
+import { stopSignal } from "./signals.ts";
 
 export const LISTEN_HELP = `Usage:
   mtasts reports listen [--db D] [intakes…] [options]
@@ -180,20 +181,10 @@ export async function runReportsListen(args: readonly string[], io: ReportsIo): 
     return 1;
   }
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        log.warn("second signal: exiting now", { signal });
-        process.exit(1);
-      }
-      stopping = true;
-      log.info("stopping", { signal });
-      resolve();
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
-  });
+  const signal = await stopSignal((second) =>
+    log.warn("second signal: exiting now", { signal: second }),
+  );
+  log.info("stopping", { signal });
   const results = await Promise.allSettled(running.map((r) => r.close()));
   results.forEach((r, i) => {
     if (r.status === "rejected") {

@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parsedOrHelp } from "./args.ts";
 import type { Io } from "./main.ts";
+import { stopSignal } from "./signals.ts";
 
 export const DEFAULT_CONFIG = "/etc/mta-sts-daemon.yml";
 
@@ -87,22 +88,12 @@ export async function runResolver(args: readonly string[], io: Io): Promise<numb
   const pidfile = values.pidfile;
   if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        log.warn("second signal: exiting now", { signal });
-        process.exit(1);
-      }
-      stopping = true;
-      log.info("stopping", { signal });
-      daemon.close().then(resolve, (err) => {
-        log.error("error while stopping", { error: String(err) });
-        resolve();
-      });
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+  const signal = await stopSignal((second) =>
+    log.warn("second signal: exiting now", { signal: second }),
+  );
+  log.info("stopping", { signal });
+  await daemon.close().catch((err: unknown) => {
+    log.error("error while stopping", { error: String(err) });
   });
   if (pidfile) rmSync(pidfile, { force: true });
   return 0;

@@ -8,6 +8,7 @@ import type { MonitorView } from "../monitor/types.ts";
 import type { ReportStore } from "../reports/store.ts";
 import { parsedOrHelp } from "./args.ts";
 import { DEFAULT_DB, type ReportsIo } from "./reports.ts";
+import { stopSignal } from "./signals.ts";
 
 export const SERVE_HELP = `Usage:
   mtasts serve [-c FILE] [--db <sqlite-file|postgres://url>] [--listen HOST:PORT]
@@ -214,7 +215,7 @@ export async function runServe(
         "plain HTTP on a non-loopback address: put a TLS proxy in front and set session.secure_cookie: true, or configure tls:",
     });
   }
-  const signal = await (hooks.stopSignal ?? waitForSignal)();
+  const signal = await (hooks.stopSignal ?? stopSignal)();
   log({ event: "stopping", signal });
   await server.close();
   await closeStores();
@@ -240,19 +241,6 @@ function coalesced(fn: () => Promise<void>, log: (e: Record<string, unknown>) =>
     if (running) again = true;
     else void run();
   };
-}
-
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) process.exit(1);
-      stopping = true;
-      resolve(signal);
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
-  });
 }
 
 async function hashPasswordCommand(args: readonly string[], io: ServeIo): Promise<number> {
