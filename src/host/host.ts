@@ -15,7 +15,7 @@ import { createCertificateStore } from "./certificates.ts";
 import { createChallengeServer } from "./challenge-server.ts";
 import { createHttpsServer } from "./https-server.ts";
 import { createIdWatch, type IdWatch } from "./id-watch.ts";
-import { createMetricsServer, type HostSample } from "./metrics.ts";
+import { createMetricsServer, emptyMetrics, type HostSample } from "./metrics.ts";
 import { createMirror, type Mirror } from "./mirror.ts";
 import { createPolicyStore, type LoadProblem, type PolicyStore } from "./policies.ts";
 import type { HostConfig, HostDeps, HostMetrics, ListenAddress } from "./types.ts";
@@ -48,16 +48,7 @@ export class HostStartError extends Error {
 export async function createHost(config: HostConfig, deps: HostDeps = {}): Promise<PolicyHost> {
   const log = deps.log ?? createLogger(config.log);
   const now = deps.now ?? Date.now;
-  const metrics: HostMetrics = {
-    requests: 0,
-    policyReplies: 0,
-    notFound: 0,
-    misdirected: 0,
-    rejected: 0,
-    tlsErrors: 0,
-    reloads: 0,
-    challenges: 0,
-  };
+  const metrics: HostMetrics = emptyMetrics();
   const files = new Map<string, string>();
   const perName = new Map<string, { cert: string; key: string }>();
   const mirrored = new Map<string, string>();
