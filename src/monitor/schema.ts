@@ -4,7 +4,7 @@
 // written once with the few type words that differ, and times are UTC epoch
 // milliseconds in 64-bit integers. docs/monitor.md explains each table.
 
-import type { Migrations } from "../reports/migrations.ts";
+import { migrations } from "../reports/migrations.ts";
 import type { Dialect } from "../reports/schema.ts";
 
 const TYPES: Record<Dialect, { id: string; int: string }> = {
@@ -68,17 +68,9 @@ const STEPS: readonly ((t: (typeof TYPES)[Dialect]) => string[])[] = [
 ];
 
 /** Applied by src/reports/migrations.ts; the count is kept in `mtasts_monitor_schema`. */
-export const monitorMigrations: Migrations = {
-  versionTable: "mtasts_monitor_schema",
-  count: STEPS.length,
-  step(dialect, index) {
-    const step = STEPS[index];
-    if (step === undefined)
-      throw new Error(`no migration step ${index + 1} of mtasts_monitor_schema`);
-    return step(TYPES[dialect]);
-  },
-  newer: (found) =>
-    new Error(
-      `the monitor tables have schema version ${found}, newer than this mtasts knows (${STEPS.length}); upgrade mtasts`,
-    ),
-};
+export const monitorMigrations = migrations(
+  "mtasts_monitor_schema",
+  "the monitor tables have schema version",
+  TYPES,
+  STEPS,
+);

@@ -18,6 +18,31 @@ export interface Migrations {
   newer(found: number): Error;
 }
 
+/**
+ * A migration list over DDL written once with the few type words that differ
+ * by dialect; `tables` names them in the error for a newer database.
+ */
+export function migrations<T>(
+  versionTable: string,
+  tables: string,
+  types: Record<Dialect, T>,
+  steps: readonly ((t: T) => string[])[],
+): Migrations {
+  return {
+    versionTable,
+    count: steps.length,
+    step(dialect, index) {
+      const step = steps[index];
+      if (step === undefined) throw new Error(`no migration step ${index + 1} of ${versionTable}`);
+      return step(types[dialect]);
+    },
+    newer: (found) =>
+      new Error(
+        `${tables} ${found}, newer than this mtasts knows (${steps.length}); upgrade mtasts`,
+      ),
+  };
+}
+
 const versionTableDdl = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   version INTEGER NOT NULL

@@ -4,7 +4,7 @@
 // same SQL groups by day in SQLite and PostgreSQL. docs/reports.md explains
 // each table.
 
-import type { Migrations } from "./migrations.ts";
+import { migrations } from "./migrations.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -103,16 +103,9 @@ const STEPS: readonly ((t: (typeof TYPES)[Dialect]) => string[])[] = [
 ];
 
 /** Applied by src/reports/migrations.ts; the count is kept in `tlsrpt_schema`. */
-export const reportMigrations: Migrations = {
-  versionTable: "tlsrpt_schema",
-  count: STEPS.length,
-  step(dialect, index) {
-    const step = STEPS[index];
-    if (step === undefined) throw new Error(`no migration step ${index + 1} of tlsrpt_schema`);
-    return step(TYPES[dialect]);
-  },
-  newer: (found) =>
-    new Error(
-      `the store has schema version ${found}, newer than this mtasts knows (${STEPS.length}); upgrade mtasts`,
-    ),
-};
+export const reportMigrations = migrations(
+  "tlsrpt_schema",
+  "the store has schema version",
+  TYPES,
+  STEPS,
+);
