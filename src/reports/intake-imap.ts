@@ -104,16 +104,7 @@ export async function pollImapOnce(
   client?: ImapFlow,
 ): Promise<ImapPollResult> {
   const mailbox = options.mailbox ?? "INBOX";
-  const result: ImapPollResult = {
-    mailbox,
-    unseen: 0,
-    stored: 0,
-    duplicate: 0,
-    quarantined: 0,
-    left: 0,
-    storeError: null,
-    error: null,
-  };
+  const result = emptyPoll(mailbox, null);
   const own = client === undefined;
   const imap = client ?? connectImap(options.imap);
   if (own) imap.on("error", () => {}); // surfaced through the failing command instead
@@ -264,16 +255,7 @@ export function startImapPoller(options: ImapPollerOptions): ImapPoller {
         origin: `imap://${options.imap.host}:${options.imap.port}`,
         error,
       });
-      return {
-        mailbox: options.mailbox ?? "INBOX",
-        unseen: 0,
-        stored: 0,
-        duplicate: 0,
-        quarantined: 0,
-        left: 0,
-        storeError: null,
-        error,
-      };
+      return emptyPoll(options.mailbox ?? "INBOX", error);
     }
     const result = await pollImapOnce(options, c);
     if (result.error) drop(c);
@@ -315,5 +297,19 @@ export function startImapPoller(options: ImapPollerOptions): ImapPoller {
       client = null;
       if (c) await c.logout().catch(() => c.close());
     },
+  };
+}
+
+/** A poll that has handled nothing (yet, or because it could not run: `error`). */
+function emptyPoll(mailbox: string, error: string | null): ImapPollResult {
+  return {
+    mailbox,
+    unseen: 0,
+    stored: 0,
+    duplicate: 0,
+    quarantined: 0,
+    left: 0,
+    storeError: null,
+    error,
   };
 }
