@@ -9,7 +9,7 @@ import type { CheckOptions } from "../check/types.ts";
 import { openMonitor, parseMonitorConfig } from "../monitor/index.ts";
 import type { MonitorHook } from "./serve.ts";
 
-export const monitorHook: MonitorHook = async (settings, { db, store }) => {
+export const monitorHook: MonitorHook = async (settings, { db, store, log }) => {
   const parsed = parseMonitorConfig(settings, "monitor");
   if (!parsed.ok)
     throw new Error(`the monitor: section is invalid:\n  ${parsed.errors.join("\n  ")}`);
@@ -24,7 +24,8 @@ export const monitorHook: MonitorHook = async (settings, { db, store }) => {
     reports: store,
     checkDeps: defaultCheckDeps(check.servers === null ? {} : { servers: check.servers }),
     checkOptions,
-    log: (line) => process.stderr.write(`${line}\n`),
+    // One event per line in serve's format, so --log-format json stays parseable.
+    log: (line) => log({ event: "monitor", message: line }),
   });
   monitor.start();
   return {

@@ -37,7 +37,8 @@ cannot be used, 2 usage error, 3 the store cannot be opened.
 /** Connects the `monitor:` section to a monitor (wired by the host program). */
 export type MonitorHook = (
   settings: unknown,
-  context: { db: string; store: ReportStore },
+  /** `log` writes one event in the server's log format (text or json). */
+  context: { db: string; store: ReportStore; log: (event: Record<string, unknown>) => void },
 ) => Promise<{
   view: MonitorView;
   /** Called after reports are stored (coalesced: never two at once). */
@@ -171,7 +172,7 @@ export async function runServe(
       });
     else {
       try {
-        monitor = await hooks.monitor(config.monitor, { db: config.db, store });
+        monitor = await hooks.monitor(config.monitor, { db: config.db, store, log });
       } catch (error) {
         io.stderr.write(`mtasts: cannot start monitoring: ${(error as Error).message}\n`);
         await closeStores();
