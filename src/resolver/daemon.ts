@@ -10,7 +10,7 @@ import { openCache } from "./cache/index.ts";
 import { createDiscovery, type Discovery } from "./discovery.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createLookup } from "./lookup.ts";
-import { createMetrics, type ResolverMetrics } from "./metrics.ts";
+import { createMetrics, memoryGauges, type ResolverMetrics } from "./metrics.ts";
 import { type Refresher, startRefresher } from "./refresher.ts";
 import { type SocketmapServer, startSocketmapServer } from "./socketmap-server.ts";
 import type { PolicyCache, ResolverConfig, SocketmapLookup } from "./types.ts";
@@ -164,6 +164,7 @@ export async function startResolver(
         negative_entries: discovery.size().negative,
         discoveries_in_flight: discovery.size().inflight,
         policies_stored: await cache.count().catch(() => -1),
+        ...memoryGauges(),
       }),
     ).catch(async (err) => {
       await server.close(0);

@@ -25,14 +25,17 @@ export function createLookup(options: {
     if (k === "none") return NOTFOUND;
     // Zones that share settings share a reply; unknown names use default_zone (SM-PMSR-03).
     const slot = zones.has(zoneName) ? zoneName : "";
-    let reply = k.replies.get(slot);
+    let reply = k.replyZone === slot ? k.reply : k.otherReplies?.get(slot);
     if (reply === undefined) {
       const parsed = parsePolicy(k.entry.text);
       if (!parsed.ok)
         reply = NOTFOUND; // stored text is validated before caching; defensive
       else if (k.dane && enforced(parsed.value, zone)) reply = replyFor(k.dane, domain, zone);
       else reply = stsReply(parsed.value, domain, zone);
-      k.replies.set(slot, reply);
+      if (k.reply === undefined) {
+        k.reply = reply;
+        k.replyZone = slot;
+      } else (k.otherReplies ??= new Map()).set(slot, reply);
     }
     return reply;
   };

@@ -97,3 +97,17 @@ export function createMetrics(): ResolverMetrics {
     },
   };
 }
+
+/**
+ * The process's memory as gauges, so a fleet's dashboards can tell cached
+ * policies (heap) from V8/allocator slack (resident minus heap) without /proc.
+ */
+export function memoryGauges(): Record<string, number> {
+  const m = process.memoryUsage();
+  return {
+    memory_resident_bytes: m.rss,
+    memory_heap_total_bytes: m.heapTotal,
+    memory_heap_used_bytes: m.heapUsed,
+    memory_external_bytes: m.external,
+  };
+}

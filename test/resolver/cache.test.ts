@@ -315,14 +315,27 @@ describe("memory cache", () => {
     assert.equal(cache.peek("c.example"), undefined);
   });
 
-  test("peek answers synchronously with a copy", async () => {
+  test("peek answers synchronously with an entry nobody can change", async () => {
     const cache = createMemoryCache({ size: 10 });
     assert.equal(cache.peek("x.example"), undefined);
-    await cache.set(entry("x.example"));
+    const given = entry("x.example");
+    await cache.set(given);
+    // The caller's unfrozen object is copied; changing it leaves the cache alone.
+    given.mode = "none";
     const seen = cache.peek("x.example");
     assert.deepEqual(seen, entry("x.example"));
-    if (seen) seen.mode = "none";
+    assert.throws(() => {
+      if (seen) seen.mode = "none";
+    }, TypeError);
     assert.equal(cache.peek("x.example")?.mode, "enforce");
+  });
+
+  test("a frozen entry is held as it is, not copied (one object per policy)", async () => {
+    const cache = createMemoryCache({ size: 10 });
+    const frozen = Object.freeze(entry("y.example"));
+    await cache.set(frozen);
+    assert.equal(cache.peek("y.example"), frozen);
+    assert.equal(await cache.get("y.example"), frozen);
   });
 
   test("a size below 1 is refused", () => {

@@ -71,6 +71,12 @@ test("metrics count lookups by reply, cache results, fetch failures by kind, and
   assert.equal(sample(m.body, 'mtasts_resolver_lookup_duration_seconds_bucket{le="+Inf"}'), 6);
   assert.equal(sample(m.body, "mtasts_resolver_policies_in_memory"), 1);
   assert.equal(sample(m.body, "mtasts_resolver_policies_stored"), 1);
+  // The process's own memory, read at scrape time: resident holds the heap.
+  const resident = sample(m.body, "mtasts_resolver_memory_resident_bytes") ?? 0;
+  const heapUsed = sample(m.body, "mtasts_resolver_memory_heap_used_bytes") ?? 0;
+  assert.ok(heapUsed > 0 && resident > heapUsed, `resident ${resident}, heap used ${heapUsed}`);
+  assert.ok((sample(m.body, "mtasts_resolver_memory_heap_total_bytes") ?? 0) >= heapUsed);
+  assert.ok((sample(m.body, "mtasts_resolver_memory_external_bytes") ?? 0) > 0);
 });
 
 test("/healthz answers ok; other paths 404; writes are refused", async () => {

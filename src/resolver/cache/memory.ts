@@ -1,6 +1,8 @@
 // The `internal` cache: a per-process LRU, the PMSR default. A Map keeps
 // insertion order, so re-inserting on use makes its first key the least
-// recently used one.
+// recently used one. Entries are stored frozen and handed out as they are:
+// nobody can change one, so the cache and discovery's hot set share a single
+// object per policy instead of holding copies.
 
 import type { PolicyCache, PolicyEntry } from "../types.ts";
 
@@ -21,8 +23,7 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
     if (entry === undefined) return undefined;
     entries.delete(domain);
     entries.set(domain, entry);
-    // Copies out as well as in, so a caller editing its object cannot change the cache.
-    return { ...entry };
+    return entry;
   };
 
   return {
@@ -33,7 +34,7 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
       const stored = entries.get(entry.domain);
       if (stored !== undefined && stored.fetchedAt > entry.fetchedAt) return;
       entries.delete(entry.domain);
-      entries.set(entry.domain, { ...entry });
+      entries.set(entry.domain, Object.isFrozen(entry) ? entry : Object.freeze({ ...entry }));
       for (const oldest of entries.keys()) {
         if (entries.size <= size) break;
         entries.delete(oldest);
@@ -52,7 +53,7 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
       }
       // Domains are ASCII, so UTF-16 order is byte order, as in the SQL and Redis backends.
       found.sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
-      return found.slice(0, Math.max(0, limit)).map((entry) => ({ ...entry }));
+      return found.slice(0, Math.max(0, limit));
     },
     prune: async (expiredBefore) => {
       let pruned = 0;
