@@ -35,7 +35,10 @@ export function createLookup(options: {
       if (k.reply === undefined) {
         k.reply = reply;
         k.replyZone = slot;
-      } else (k.otherReplies ??= new Map()).set(slot, reply);
+      } else {
+        k.otherReplies ??= new Map();
+        k.otherReplies.set(slot, reply);
+      }
     }
     return reply;
   };
