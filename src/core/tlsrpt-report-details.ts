@@ -35,6 +35,13 @@ export function failureDetails(v: Json | undefined, path: string, f: Findings): 
   return out;
 }
 
+const ADDRESS_KEYS = [
+  "sending-mta-ip",
+  "receiving-mx-hostname",
+  "receiving-mx-helo",
+  "receiving-ip",
+] as const;
+
 function failureDetail(v: Json, path: string, f: Findings): FailureDetail | null {
   if (!isObject(v)) {
     f.add("report.field.type", `${path} is ${describe(v)}, not an object`, path);
@@ -47,12 +54,7 @@ function failureDetail(v: Json, path: string, f: Findings): FailureDetail | null
   }
   // Members are set in §4.4 order, so the object prints in that order.
   const out = { "result-type": type } as FailureDetail;
-  for (const key of [
-    "sending-mta-ip",
-    "receiving-mx-hostname",
-    "receiving-mx-helo",
-    "receiving-ip",
-  ] as const) {
+  for (const key of ADDRESS_KEYS) {
     const text = optionalText(v, key, path, f);
     if (text !== undefined) out[key] = text;
   }

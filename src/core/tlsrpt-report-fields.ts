@@ -69,16 +69,14 @@ export function quote(s: string): string {
  */
 export function requiredText(o: JsonObject, key: string, path: string, f: Findings): string | null {
   const v = member(o, key);
+  if (typeof v === "string") return v;
   const at = join(path, key);
   if (v === undefined || v === null) {
     f.add("report.field.absent", `${at} is ${v === null ? "null" : "missing"}`, at);
     return null;
   }
-  if (typeof v !== "string") {
-    f.add("report.field.not-string", `${at} is ${describe(v)}, not a string`, at);
-    return null;
-  }
-  return v;
+  f.add("report.field.not-string", `${at} is ${describe(v)}, not a string`, at);
+  return null;
 }
 
 /** An optional text member: absent or null → undefined, quietly. */
@@ -103,12 +101,12 @@ export function optionalText(
  */
 export function count(o: JsonObject, key: string, path: string, f: Findings): number {
   const v = member(o, key);
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
   const at = join(path, key);
   if (v === undefined || v === null) {
     f.add("report.field.absent", `${at} is ${v === null ? "null" : "missing"}; taken as 0`, at);
     return 0;
   }
-  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
   if (typeof v === "string" && /^\s*\d+\s*$/.test(v)) {
     const n = Number(v);
     if (Number.isSafeInteger(n)) {
@@ -125,6 +123,42 @@ const DATE_TIME =
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+const DIGIT_0 = 0x30;
+
+/** Two ASCII digits at `i` as a number, or -1. */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - DIGIT_0;
+  const b = s.charCodeAt(i + 1) - DIGIT_0;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ` naming a real instant (no leap second): what nearly
+ * every sender writes, and already the form `dateTime` returns, so it needs no
+ * regex or Date. Anything else takes the full path.
+ */
+function isCanonicalUtc(v: string): boolean {
+  if (v.length !== 20) return false;
+  if (v[4] !== "-" || v[7] !== "-" || v[10] !== "T" || v[13] !== ":" || v[16] !== ":") {
+    return false;
+  }
+  if (v[19] !== "Z") return false;
+  const hi = twoDigits(v, 0);
+  const lo = twoDigits(v, 2);
+  const month = twoDigits(v, 5);
+  const day = twoDigits(v, 8);
+  const hour = twoDigits(v, 11);
+  const minute = twoDigits(v, 14);
+  const second = twoDigits(v, 17);
+  if (hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1) return false;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    return false;
+  }
+  const year = hi * 100 + lo;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : (MONTH_DAYS[month - 1] as number));
+}
+
 /**
  * RPT-JSON-02: an RFC 3339 date-time, returned as `YYYY-MM-DDTHH:MM:SSZ` in UTC.
  * No offset → read as UTC (Microsoft interop) with a warning; an offset is
@@ -140,6 +174,7 @@ export function dateTime(value: Json | undefined, at: string, f: Findings): stri
     f.add("report.date.invalid", `${at} is ${describe(value)}, not a date-time string`, at);
     return null;
   }
+  if (isCanonicalUtc(value)) return value;
   const m = DATE_TIME.exec(value.trim());
   if (!m) {
     f.add("report.date.invalid", `${at} is ${quote(value)}, not a date-time`, at);

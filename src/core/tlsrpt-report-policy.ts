@@ -87,30 +87,38 @@ export function policyString(
     return undefined;
   }
   const out: string[] = [];
-  value.forEach((item, i) => {
-    const itemAt = `${at}[${i}]`;
+  for (let i = 0; i < value.length; i++) {
+    const item = value[i] as Json;
+    const itemAt = () => `${at}[${i}]`;
     if (typeof item === "string") {
       const decoded = encodedArray(item);
       if (decoded) {
         f.add(
           "report.policy-string.nested-json",
-          `${itemAt} holds a JSON-encoded array of ${decoded.length} strings`,
-          itemAt,
+          `${itemAt()} holds a JSON-encoded array of ${decoded.length} strings`,
+          itemAt(),
         );
         out.push(...decoded);
       } else if (LINE_BREAK.test(item)) {
-        f.add("report.policy-string.multiline", `${itemAt} holds several lines`, itemAt);
+        f.add("report.policy-string.multiline", `${itemAt()} holds several lines`, itemAt());
         out.push(...lines(item));
       } else out.push(item);
     } else if (Array.isArray(item) && item.every((x) => typeof x === "string")) {
-      f.add("report.policy-string.nested-array", `${itemAt} is an array inside the array`, itemAt);
+      f.add(
+        "report.policy-string.nested-array",
+        `${itemAt()} is an array inside the array`,
+        itemAt(),
+      );
       out.push(...(item as string[]));
     } else {
-      f.add("report.field.not-string", `${itemAt} is ${describe(item)}, not a string`, itemAt);
+      f.add("report.field.not-string", `${itemAt()} is ${describe(item)}, not a string`, itemAt());
     }
-  });
+  }
   if (type === "sts") {
-    const joined = out.findIndex((line) => /\bmx\s*:.*\bmx\s*:/i.test(line));
+    // Two `mx:` in one line need two colons: most lines are passed over without the regex.
+    const joined = out.findIndex(
+      (line) => line.indexOf(":") !== line.lastIndexOf(":") && /\bmx\s*:.*\bmx\s*:/i.test(line),
+    );
     if (joined >= 0) {
       f.add("report.policy-string.joined", `${at} has several mx lines in one element`, at);
     }
@@ -120,6 +128,7 @@ export function policyString(
 
 /** `["3 1 1 AB…", …]` inside a string: decoded only when it is an array of strings. */
 function encodedArray(s: string): string[] | null {
+  if (s.indexOf("[") === -1) return null;
   const t = s.trim();
   if (!t.startsWith("[") || !t.endsWith("]")) return null;
   try {
@@ -139,34 +148,46 @@ const MX_PREFIX = /(^|[\s,;])mx\s*:\s*/gi;
  */
 export function mxHost(value: Json | undefined, at: string, f: Findings): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  let entries: { text: string; at: string }[];
+  const out: string[] = [];
   if (typeof value === "string") {
     f.add("report.mx-host.string", `${at} is the string ${JSON.stringify(value)}`, at);
-    entries = [{ text: value, at }];
+    mxEntry(value, at, out, f);
   } else if (Array.isArray(value)) {
-    entries = [];
-    value.forEach((item, i) => {
-      if (typeof item === "string") entries.push({ text: item, at: `${at}[${i}]` });
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      // Most entries are one plain ASCII pattern: nothing to strip, split or convert.
+      if (typeof item === "string" && isPlainPattern(item)) out.push(item);
+      else if (typeof item === "string") mxEntry(item, `${at}[${i}]`, out, f);
       else {
         const itemAt = `${at}[${i}]`;
         f.add("report.field.not-string", `${itemAt} is ${describe(item)}, not a string`, itemAt);
       }
-    });
+    }
   } else {
     f.add("report.field.not-string", `${at} is ${describe(value)}, not an array of strings`, at);
     return undefined;
   }
-  const out: string[] = [];
-  for (const entry of entries) {
-    const bare = entry.text.replace(MX_PREFIX, "$1");
-    if (bare !== entry.text) {
-      f.add("report.mx-host.prefix", `${entry.at} is ${JSON.stringify(entry.text)}`, entry.at);
-    }
-    const patterns = bare.split(/[\s,;]+/).filter((p) => p !== "");
-    if (patterns.length > 1) {
-      f.add("report.mx-host.joined", `${entry.at} holds ${patterns.length} patterns`, entry.at);
-    }
-    for (const p of patterns) out.push(domain(p, entry.at, f));
-  }
   return out;
+}
+
+/** Non-empty printable ASCII without spaces, `,`, `;` or `:` (so no `mx:` prefix either). */
+function isPlainPattern(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x2c || c === 0x3b || c === 0x3a) return false;
+  }
+  return true;
+}
+
+function mxEntry(text: string, at: string, out: string[], f: Findings): void {
+  const bare = text.replace(MX_PREFIX, "$1");
+  if (bare !== text) {
+    f.add("report.mx-host.prefix", `${at} is ${JSON.stringify(text)}`, at);
+  }
+  const patterns = bare.split(/[\s,;]+/).filter((p) => p !== "");
+  if (patterns.length > 1) {
+    f.add("report.mx-host.joined", `${at} holds ${patterns.length} patterns`, at);
+  }
+  for (const p of patterns) out.push(domain(p, at, f));
 }

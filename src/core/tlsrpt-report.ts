@@ -18,7 +18,7 @@ import {
   member,
   requiredText,
 } from "./tlsrpt-report-fields.ts";
-import { scanJson } from "./tlsrpt-report-json.ts";
+import { countMembers, scanJson, scanShape } from "./tlsrpt-report-json.ts";
 import { appliedPolicy } from "./tlsrpt-report-policy.ts";
 
 export interface TlsrptReport {
@@ -66,9 +66,9 @@ export const REPORT_LIMITS = { depth: 32, policies: 10_000, failureDetails: 100_
 
 export function parseTlsrptReport(json: string): Parsed<TlsrptReport> {
   const f = new Findings();
-  const text = typeof json === "string" ? json.replace(/^\uFEFF/, "") : "";
-  const scan = scanJson(text, REPORT_LIMITS.depth, 20);
-  if (scan.tooDeep) {
+  const text = typeof json !== "string" ? "" : json.charCodeAt(0) === 0xfeff ? json.slice(1) : json;
+  const shape = scanShape(text, REPORT_LIMITS.depth);
+  if (shape.tooDeep) {
     f.add("report.json.too-deep", `JSON nesting goes deeper than ${REPORT_LIMITS.depth} levels`);
     return { ok: false, diagnostics: f.done() };
   }
@@ -82,8 +82,11 @@ export function parseTlsrptReport(json: string): Parsed<TlsrptReport> {
     );
     return { ok: false, diagnostics: f.done() };
   }
-  for (const path of scan.duplicates) {
-    f.add("report.json.duplicate-member", `${path} appears more than once in its object`, path);
+  // Fewer members parsed than the text names: some name was repeated; find where.
+  if (countMembers(root) !== shape.members) {
+    for (const path of scanJson(text, REPORT_LIMITS.depth, 20).duplicates) {
+      f.add("report.json.duplicate-member", `${path} appears more than once in its object`, path);
+    }
   }
   if (!isObject(root)) {
     f.add("report.json.not-object", `The JSON is ${describe(root)}, not an object`);

@@ -813,3 +813,53 @@ test("odd shapes never throw", () => {
     assert.equal(typeof p.ok, "boolean");
   }
 });
+
+test("RPT-JSON-02 the canonical-form shortcut agrees with the full reading at the edges", () => {
+  for (const bad of [
+    "2015-02-29T00:00:00Z",
+    "1900-02-29T00:00:00Z",
+    "2016-00-10T00:00:00Z",
+    "2016-04-00T00:00:00Z",
+    "2016-04-31T00:00:00Z",
+    "2016-04-01T23:60:00Z",
+    "2016-04-01T2a:00:00Z",
+  ]) {
+    assert.deepEqual(codes(parse(withDates(bad, "2016-04-01T23:59:59Z"))), ["report.date.invalid"]);
+  }
+  for (const good of ["2000-02-29T23:59:59Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]) {
+    const p = parse(withDates(good, "9999-12-31T23:59:59Z"));
+    assert.deepEqual(codes(p), [], good);
+    assert.equal(range(p)[0], good);
+  }
+  // Not the canonical form: still read the full way, with the same findings as before.
+  assert.deepEqual(range(parse(withDates("2016-04-01T23:59:60Z", "2016-04-02T00:00:00Z"))), [
+    "2016-04-01T23:59:59Z",
+    "2016-04-02T00:00:00Z",
+  ]);
+  assert.deepEqual(codes(parse(withDates("2016-04-01t00:00:00z", "2016-04-01T23:59:59Z"))), []);
+});
+
+test("I-JSON duplicates are found whatever the strings before them hold", () => {
+  const report = JSON.stringify({
+    ...rfcReport(),
+    "contact-info": 'a "quoted" \\ back\\slash: {[ends with a backslash\\',
+  });
+  assert.deepEqual(codes(parseTlsrptReport(report)), []);
+  const dup = report.replace('"report-id":', '"x":"\\\\","report-id":"y","report-id":');
+  const p = parseTlsrptReport(dup);
+  assert.deepEqual(codes(p), ["report.json.duplicate-member"]);
+  assert.equal(at(p, "report.json.duplicate-member"), "report-id");
+  const nested = parseTlsrptReport('{"a":{"b":1,"c":{"b":2,"b":3}},"d":[{"e":1},{"e":2,"e":3}]}');
+  assert.deepEqual(
+    nested.diagnostics
+      .filter((d) => d.code === "report.json.duplicate-member")
+      .map((d) => d.at?.path),
+    ["a.c.b", "d[1].e"],
+  );
+});
+
+test("mx-host entries that are one plain pattern are kept as sent, without findings", () => {
+  const p = parse(withMxHost(["mx1.example", "*.mail.example", "MX.Example."]));
+  assert.deepEqual(codes(p), []);
+  assert.deepEqual(policyOf(p)["mx-host"], ["mx1.example", "*.mail.example", "MX.Example."]);
+});
