@@ -7,7 +7,7 @@ import type { Diagnostic } from "../core/diagnostic.ts";
 import type { TlsrptReport } from "../core/tlsrpt-report.ts";
 import type { DkimVerdict, ReportChannel } from "./types.ts";
 
-/** How raw bytes are kept: gzip (or brotli), or as received when compressing would not help. */
+/** How raw bytes are kept: brotli (gzip in rows of earlier versions), or as received when compressing would not help. */
 export type RawEncoding = "gzip" | "br" | "identity";
 
 export interface StoredRaw {
