@@ -448,6 +448,57 @@ for (const [i, backend] of backends.entries()) {
       });
     });
 
+    describe("failure details", () => {
+      test("a report with dozens of failure details over two policies reads back as parsed, in order", async () => {
+        const { store, done } = await freshStore(backend);
+        try {
+          const details = (n: number, mx: string) =>
+            Array.from({ length: n }, (_, i) => ({
+              "result-type": i % 2 === 0 ? "certificate-expired" : "starttls-not-supported",
+              "sending-mta-ip": `192.0.2.${i + 1}`,
+              "receiving-mx-hostname": `${mx}${i}.example.net`,
+              "failed-session-count": i + 1,
+              ...(i % 3 === 0 ? { "additional-information": `https://example.net/${i}` } : {}),
+            }));
+          const sum = (n: number) => (n * (n + 1)) / 2;
+          const base = report();
+          const policy = (base.policies as Record<string, unknown>[])[0] as Record<string, unknown>;
+          const text = JSON.stringify({
+            ...base,
+            "report-id": "many-details",
+            policies: [
+              {
+                ...policy,
+                summary: {
+                  "total-successful-session-count": 1,
+                  "total-failure-session-count": sum(37),
+                },
+                "failure-details": details(37, "a"),
+              },
+              {
+                ...policy,
+                summary: {
+                  "total-successful-session-count": 2,
+                  "total-failure-session-count": sum(16),
+                },
+                "failure-details": details(16, "b"),
+              },
+            ],
+          });
+          const parsed = parseTlsrptReport(text);
+          assert.ok(parsed.ok);
+          const o = await ingestReport(store, { bytes: enc(text), channel: "file" });
+          assert.ok(o.status === "stored");
+          const got = await store.getReport(o.id);
+          assert.deepEqual(got?.report, parsed.value);
+          assert.equal(got?.failed, sum(37) + sum(16));
+          assert.deepEqual(await store.getReportRaw(o.id), enc(text));
+        } finally {
+          await done();
+        }
+      });
+    });
+
     describe("retention and migrations", () => {
       test("prune deletes reports that ended before the cutoff, with their rows; --dry-run only counts", async () => {
         const { store, done } = await freshStore(backend);
