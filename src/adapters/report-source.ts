@@ -204,10 +204,13 @@ function looksLikeMail(b: Uint8Array): boolean {
   return /^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(lines[0] ?? "");
 }
 
+/** One decoder for every report: without `stream`, each decode() starts afresh. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Reports are UTF-8 (I-JSON); bad bytes become U+FFFD with a warning. */
 function decodeText(b: Uint8Array, diagnostics: Diagnostic[]): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(b);
+    return STRICT_UTF8.decode(b);
   } catch {
     diagnostics.push(diag("input.utf8.invalid", "The report text has bytes that are not UTF-8"));
     return new TextDecoder("utf-8").decode(b);

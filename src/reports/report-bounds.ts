@@ -26,30 +26,25 @@ export function checkBounds(
   const long = textLength <= NAME_MAX ? null : tooLong(r);
   if (long !== null) return long;
   let total = 0;
-  for (const [i, p] of r.policies.entries()) {
-    const counts: [string, number][] = [
-      [
-        `policies[${i}].summary.total-successful-session-count`,
-        p.summary["total-successful-session-count"],
-      ],
-      [
-        `policies[${i}].summary.total-failure-session-count`,
-        p.summary["total-failure-session-count"],
-      ],
-      ...p["failure-details"].map((d, j): [string, number] => [
-        `policies[${i}].failure-details[${j}].failed-session-count`,
-        d["failed-session-count"],
-      ]),
-    ];
-    for (const [at, n] of counts) {
+  // Plain loops, paths spelt only for a finding: this runs for every report.
+  for (let i = 0; i < r.policies.length; i++) {
+    const p = r.policies[i] as ReportPolicy;
+    const successful = p.summary["total-successful-session-count"];
+    const failed = p.summary["total-failure-session-count"];
+    if (successful > COUNT_MAX) {
+      return implausible(`policies[${i}].summary.total-successful-session-count`, successful);
+    }
+    if (failed > COUNT_MAX) {
+      return implausible(`policies[${i}].summary.total-failure-session-count`, failed);
+    }
+    const details = p["failure-details"];
+    for (let j = 0; j < details.length; j++) {
+      const n = (details[j] as FailureDetail)["failed-session-count"];
       if (n > COUNT_MAX) {
-        return {
-          code: "ingest.count.implausible",
-          reason: `${at} is ${n}, over the bound of ${COUNT_MAX}`,
-        };
+        return implausible(`policies[${i}].failure-details[${j}].failed-session-count`, n);
       }
     }
-    total += p.summary["total-successful-session-count"] + p.summary["total-failure-session-count"];
+    total += successful + failed;
   }
   if (total > REPORT_SESSIONS_MAX) {
     return {
@@ -69,46 +64,60 @@ export function checkBounds(
   return null;
 }
 
+function implausible(at: string, n: number): BoundsProblem {
+  return {
+    code: "ingest.count.implausible",
+    reason: `${at} is ${n}, over the bound of ${COUNT_MAX}`,
+  };
+}
+
 function tooLong(r: TlsrptReport): BoundsProblem | null {
-  const over = (value: string | null | undefined, at: () => string, max: number) =>
-    typeof value === "string" && value.length > max
-      ? {
-          code: "ingest.field.too-long" as const,
-          reason: `${at()} is ${value.length} characters long, over the bound of ${max}`,
-        }
-      : null;
-  const top =
-    over(r["organization-name"], () => "organization-name", NAME_MAX) ??
-    over(r["contact-info"], () => "contact-info", NAME_MAX) ??
-    over(r["report-id"], () => "report-id", NAME_MAX);
-  if (top !== null) return top;
-  // Plain loops: this runs for every report, most of which have a handful of strings.
+  for (const key of ["organization-name", "contact-info", "report-id"] as const) {
+    if (over(r[key], NAME_MAX)) return longAt(key, r[key] as string, NAME_MAX);
+  }
   for (let i = 0; i < r.policies.length; i++) {
-    const p = r.policies[i] as ReportPolicy;
-    const at = (key: string) => () => `policies[${i}].policy.${key}`;
-    const a = p.policy;
+    const a = (r.policies[i] as ReportPolicy).policy;
+    for (const key of ["policy-type", "policy-domain"] as const) {
+      if (over(a[key], NAME_MAX))
+        return longAt(`policies[${i}].policy.${key}`, a[key] as string, NAME_MAX);
+    }
     const found =
-      over(a["policy-type"], at("policy-type"), NAME_MAX) ??
-      over(a["policy-domain"], at("policy-domain"), NAME_MAX) ??
       inList(a["mx-host"], (j) => `policies[${i}].policy.mx-host[${j}]`, NAME_MAX) ??
       inList(a["policy-string"], (j) => `policies[${i}].policy.policy-string[${j}]`, TEXT_MAX);
     if (found !== null) return found;
-    const details = p["failure-details"];
+    const details = (r.policies[i] as ReportPolicy)["failure-details"];
     for (let j = 0; j < details.length; j++) {
       const d = details[j] as FailureDetail;
-      const dat = (key: string) => () => `policies[${i}].failure-details[${j}].${key}`;
-      const bad =
-        over(d["result-type"], dat("result-type"), NAME_MAX) ??
-        over(d["sending-mta-ip"], dat("sending-mta-ip"), NAME_MAX) ??
-        over(d["receiving-mx-hostname"], dat("receiving-mx-hostname"), NAME_MAX) ??
-        over(d["receiving-mx-helo"], dat("receiving-mx-helo"), NAME_MAX) ??
-        over(d["receiving-ip"], dat("receiving-ip"), NAME_MAX) ??
-        over(d["additional-information"], dat("additional-information"), TEXT_MAX) ??
-        over(d["failure-reason-code"], dat("failure-reason-code"), TEXT_MAX);
-      if (bad !== null) return bad;
+      for (const [key, max] of DETAIL_BOUNDS) {
+        const value = d[key];
+        if (over(value, max)) {
+          return longAt(`policies[${i}].failure-details[${j}].${key}`, value as string, max);
+        }
+      }
     }
   }
   return null;
+}
+
+const DETAIL_BOUNDS = [
+  ["result-type", NAME_MAX],
+  ["sending-mta-ip", NAME_MAX],
+  ["receiving-mx-hostname", NAME_MAX],
+  ["receiving-mx-helo", NAME_MAX],
+  ["receiving-ip", NAME_MAX],
+  ["additional-information", TEXT_MAX],
+  ["failure-reason-code", TEXT_MAX],
+] as const;
+
+function over(value: string | null | undefined, max: number): boolean {
+  return typeof value === "string" && value.length > max;
+}
+
+function longAt(at: string, value: string, max: number): BoundsProblem {
+  return {
+    code: "ingest.field.too-long",
+    reason: `${at} is ${value.length} characters long, over the bound of ${max}`,
+  };
 }
 
 function inList(
@@ -119,12 +128,7 @@ function inList(
   if (list === undefined) return null;
   for (let j = 0; j < list.length; j++) {
     const value = list[j] as string;
-    if (value.length > max) {
-      return {
-        code: "ingest.field.too-long",
-        reason: `${at(j)} is ${value.length} characters long, over the bound of ${max}`,
-      };
-    }
+    if (value.length > max) return longAt(at(j), value, max);
   }
   return null;
 }
