@@ -125,7 +125,7 @@ function inserter(db: DatabaseSync): {
     commit: db.prepare("COMMIT"),
     report: db.prepare(
       `INSERT INTO tlsrpt_reports (${REPORT_COLUMNS.join(", ")})
-       VALUES (${placeholders(REPORT_COLUMNS.length)}) ON CONFLICT DO NOTHING RETURNING id`,
+       VALUES (${placeholders(REPORT_COLUMNS.length)}) ON CONFLICT DO NOTHING`,
     ),
     raw: db.prepare("INSERT INTO tlsrpt_report_raw (report, encoding, bytes) VALUES (?, ?, ?)"),
     policy: db.prepare(
@@ -160,14 +160,15 @@ function inserter(db: DatabaseSync): {
   /** `quarantined`: whether any quarantine entry is open (looked up once per transaction). */
   const one = (report: NewReport, quarantined: boolean): InsertResult => {
     const rows = toRows(report);
-    const inserted = s.report.get(...rows.report);
-    if (inserted === undefined) {
+    // run(), not RETURNING: no row object to build; no change means a dedup key was taken.
+    const inserted = s.report.run(...rows.report);
+    if (Number(inserted.changes) === 0) {
       const { reporterKey: rk, reportKey: k, contentSha256: sha } = report;
       const found = s.existing.get(rk, k, sha, rk, k);
       if (found === undefined) throw new Error("a conflicting report vanished during insert");
       return { status: "duplicate", id: String(found.id) };
     }
-    const id = Number(inserted.id);
+    const id = Number(inserted.lastInsertRowid);
     s.raw.run(id, report.raw.encoding, report.raw.bytes);
     const policyIds: number[] = [];
     for (const p of rows.policies) policyIds.push(Number(s.policy.run(id, ...p).lastInsertRowid));
