@@ -68,7 +68,8 @@ export function toRows(r: NewReport): ReportRows {
   let failed = 0;
   const policies: SqlValue[][] = [];
   const details: SqlValue[][] = [];
-  report.policies.forEach((p, i) => {
+  for (let i = 0; i < report.policies.length; i++) {
+    const p = report.policies[i] as ReportPolicy;
     successful += p.summary["total-successful-session-count"];
     failed += p.summary["total-failure-session-count"];
     const domain = p.policy["policy-domain"];
@@ -81,7 +82,9 @@ export function toRows(r: NewReport): ReportRows {
       p.summary["total-successful-session-count"],
       p.summary["total-failure-session-count"],
     ]);
-    p["failure-details"].forEach((d, j) => {
+    const list = p["failure-details"];
+    for (let j = 0; j < list.length; j++) {
+      const d = list[j] as FailureDetail;
       details.push([
         i,
         j,
@@ -94,8 +97,8 @@ export function toRows(r: NewReport): ReportRows {
         d["additional-information"] ?? null,
         d["failure-reason-code"] ?? null,
       ]);
-    });
-  });
+    }
+  }
   const dkim = r.dkim;
   return {
     report: [
@@ -126,7 +129,8 @@ export function toRows(r: NewReport): ReportRows {
 
 /** Policy domains compare case-insensitively and without a root dot; stored that way. */
 export function domainKey(domain: string): string {
-  return domain.trim().toLowerCase().replace(/\.$/, "");
+  const key = domain.trim().toLowerCase();
+  return key.endsWith(".") ? key.slice(0, -1) : key;
 }
 
 function jsonOrNull(v: string[] | undefined): string | null {
