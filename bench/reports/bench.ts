@@ -1,16 +1,20 @@
 // Ingest throughput: 10,000 generated reports (seeded, shaped like the samples)
-// through the whole ingest path (sha256, extract, parse, bounds, dedup, brotli,
-// one transaction per report) into SQLite and into PostgreSQL, beside a bare
-// baseline in the same run and the same engine: JSON.parse + one INSERT of the
-// text per report, with the same durability settings. Then memory while
-// ingesting a 10 MiB report (bench/reports/memory.ts, in a fresh process).
+// through the whole ingest path (sha256, extract, parse, bounds, dedup, brotli
+// of the raw bytes, one atomic write per report, group-committed when several
+// are in flight) into SQLite and into PostgreSQL, beside a bare baseline in the
+// same run and the same engine: JSON.parse + one INSERT of the text per report,
+// with the same durability settings. Then memory while ingesting a 10 MiB
+// report (bench/reports/memory.ts, in a fresh process). Besides reports/s it
+// prints this process's CPU µs per report for each side (PostgreSQL's own
+// work is not in it) and the load average, since other work on the machine
+// moves the figures.
 //
 //   node bench/reports/bench.ts [--count N] [--rounds N] [--no-postgres]
 //   MTASTS_TEST_PG_URL=postgres://… to point at another PostgreSQL.
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
@@ -44,10 +48,22 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-async function timed(run: () => Promise<void>): Promise<number> {
+interface Timed {
+  /** Reports per second. */
+  rate: number;
+  /** CPU µs of this process per report. */
+  cpu: number;
+}
+
+async function timed(run: () => Promise<void>): Promise<Timed> {
   const t = performance.now();
+  const c = process.cpuUsage();
   await run();
-  return COUNT / ((performance.now() - t) / 1000);
+  const used = process.cpuUsage(c);
+  return {
+    rate: COUNT / ((performance.now() - t) / 1000),
+    cpu: (used.user + used.system) / COUNT,
+  };
 }
 
 /** Runs `one` over every input with `concurrency` in flight. */
@@ -69,21 +85,21 @@ async function ours(store: ReportStore, concurrency: number): Promise<void> {
 
 // --- SQLite -------------------------------------------------------------------
 
-async function sqliteOurs(concurrency: number): Promise<number> {
+async function sqliteOurs(concurrency: number): Promise<Timed> {
   const dir = mkdtempSync(join(tmpdir(), "mtasts-bench-"));
   try {
     const store = await openReportStore(join(dir, "reports.db"));
-    const rate = await timed(() => ours(store, concurrency));
+    const measured = await timed(() => ours(store, concurrency));
     const n = (await store.counts()).reports;
     await store.close();
     if (n !== COUNT) throw new Error(`stored ${n}, expected ${COUNT}`);
-    return rate;
+    return measured;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function sqliteBare(): Promise<number> {
+async function sqliteBare(): Promise<Timed> {
   const dir = mkdtempSync(join(tmpdir(), "mtasts-bench-"));
   try {
     const db = new DatabaseSync(join(dir, "bare.db"));
@@ -95,7 +111,7 @@ async function sqliteBare(): Promise<number> {
     );
     const insert = db.prepare("INSERT INTO bare (organization, report_id, body) VALUES (?, ?, ?)");
     const decoder = new TextDecoder();
-    const rate = await timed(async () => {
+    const measured = await timed(async () => {
       for (const b of inputs) {
         const text = decoder.decode(b);
         const r = JSON.parse(text);
@@ -103,7 +119,7 @@ async function sqliteBare(): Promise<number> {
       }
     });
     db.close();
-    return rate;
+    return measured;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -125,18 +141,18 @@ async function withSchema<T>(work: (url: string, schema: string) => Promise<T>):
   }
 }
 
-async function postgresOurs(concurrency: number): Promise<number> {
+async function postgresOurs(concurrency: number): Promise<Timed> {
   return withSchema(async (url) => {
     const store = await openReportStore(url);
-    const rate = await timed(() => ours(store, concurrency));
+    const measured = await timed(() => ours(store, concurrency));
     const n = (await store.counts()).reports;
     await store.close();
     if (n !== COUNT) throw new Error(`stored ${n}, expected ${COUNT}`);
-    return rate;
+    return measured;
   });
 }
 
-async function postgresBare(concurrency: number): Promise<number> {
+async function postgresBare(concurrency: number): Promise<Timed> {
   return withSchema(async (_url, schema) => {
     const db = new pg.Pool({ connectionString: PG_URL, max: concurrency });
     await db.query(`CREATE SCHEMA "${schema}"`);
@@ -145,7 +161,7 @@ async function postgresBare(concurrency: number): Promise<number> {
     );
     const decoder = new TextDecoder();
     const text = `INSERT INTO "${schema}".bare (organization, report_id, body) VALUES ($1, $2, $3)`;
-    const rate = await timed(() =>
+    const measured = await timed(() =>
       pool(concurrency, async (b) => {
         const body = decoder.decode(b);
         const r = JSON.parse(body);
@@ -157,22 +173,30 @@ async function postgresBare(concurrency: number): Promise<number> {
       }),
     );
     await db.end();
-    return rate;
+    return measured;
   });
 }
 
 // --- run -------------------------------------------------------------------------
 
-async function pair(label: string, bare: () => Promise<number>, mine: () => Promise<number>) {
-  const b: number[] = [];
-  const o: number[] = [];
+async function pair(label: string, bare: () => Promise<Timed>, mine: () => Promise<Timed>) {
+  const b: Timed[] = [];
+  const o: Timed[] = [];
+  const load = loadavg()[0] as number;
   for (let i = 0; i < ROUNDS; i++) {
     b.push(await bare());
     o.push(await mine());
   }
-  const result = { label, ours: median(o), bare: median(b) };
+  const result = {
+    label,
+    ours: median(o.map((x) => x.rate)),
+    bare: median(b.map((x) => x.rate)),
+    oursCpu: median(o.map((x) => x.cpu)),
+    bareCpu: median(b.map((x) => x.cpu)),
+    load: `${load.toFixed(1)}–${(loadavg()[0] as number).toFixed(1)}`,
+  };
   console.log(
-    `${label}: ours ${Math.round(result.ours)} reports/s, bare ${Math.round(result.bare)} reports/s, ratio ${(result.ours / result.bare).toFixed(2)}x`,
+    `${label}: ours ${Math.round(result.ours)} reports/s (${result.oursCpu.toFixed(1)} CPU µs each), bare ${Math.round(result.bare)} reports/s (${result.bareCpu.toFixed(1)}), ratio ${(result.ours / result.bare).toFixed(2)}x; rounds ours ${o.map((x) => Math.round(x.rate)).join(", ")}, bare ${b.map((x) => Math.round(x.rate)).join(", ")}; load average ${result.load}`,
   );
   return result;
 }
@@ -213,10 +237,10 @@ const memory = JSON.parse(
 console.log(`10 MiB report: ${JSON.stringify(memory)}`);
 
 console.log(
-  "\n| engine | ours reports/s | bare JSON.parse + INSERT reports/s | ratio |\n|---|---:|---:|---:|",
+  "\n| engine | ours reports/s | bare JSON.parse + INSERT reports/s | ratio | CPU µs/report ours / bare | load average |\n|---|---:|---:|---:|---:|---:|",
 );
 for (const r of results) {
   console.log(
-    `| ${r.label} | ${Math.round(r.ours).toLocaleString("en-US")} | ${Math.round(r.bare).toLocaleString("en-US")} | ${(r.ours / r.bare).toFixed(2)}x |`,
+    `| ${r.label} | ${Math.round(r.ours).toLocaleString("en-US")} | ${Math.round(r.bare).toLocaleString("en-US")} | ${(r.ours / r.bare).toFixed(2)}x | ${r.oursCpu.toFixed(1)} / ${r.bareCpu.toFixed(1)} | ${r.load} |`,
   );
 }
