@@ -4,6 +4,7 @@
 
 import { appendFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { parsedOrHelp } from "./args.ts";
 import type { Io } from "./main.ts";
 import { stopSignal } from "./signals.ts";
@@ -69,6 +70,11 @@ export async function runResolver(args: readonly string[], io: Io): Promise<numb
   const postfix = localPostfixVersion();
   const advice = postfix ? tlsrptAdvice(postfix, config.defaultZone, config.zones) : null;
   if (advice) log.warn(advice);
+  // A long-lived daemon whose heap is mostly cached policies: V8's memory-saving
+  // heap growth keeps RSS near the live data (at 100,000 policies, 157 MB
+  // instead of 200+; bench/RESULTS.md). NODE_OPTIONS refuses this flag, so the
+  // daemon sets it itself; V8 reads it at each heap-sizing decision.
+  setFlagsFromString("--optimize-for-size");
   const { startResolver } = await import("../resolver/daemon.ts");
   let daemon: Awaited<ReturnType<typeof startResolver>>;
   try {
