@@ -124,6 +124,7 @@ export async function startResolver(
       maxRequestBytes: config.limits.maxRequestBytes,
       idleTimeoutMs: config.limits.idleTimeoutMs,
       maxConnections: config.limits.maxConnections,
+      requestEvents: false,
       onEvent: (e) => {
         if (e.type === "connection-open") metrics.connection(1);
         else if (e.type === "connection-close") metrics.connection(-1);

@@ -84,6 +84,12 @@ export interface Discovery {
   size(): { hot: number; negative: number; inflight: number };
 }
 
+// The per-lookup events, allocated once: the hot path emits one per request.
+const CACHE_HIT: DiscoveryEvent = Object.freeze({ type: "cache", result: "hit" });
+const CACHE_STALE: DiscoveryEvent = Object.freeze({ type: "cache", result: "stale" });
+const CACHE_NEGATIVE: DiscoveryEvent = Object.freeze({ type: "cache", result: "negative" });
+const CACHE_MISS: DiscoveryEvent = Object.freeze({ type: "cache", result: "miss" });
+
 export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions): Discovery {
   const hot = new Map<string, Known>();
   const negative = new Map<string, number>();
@@ -275,17 +281,17 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
         if (now - known.checkedAt > options.cacheGraceMs) {
           // Serve the valid cached policy now and confirm it in the background
           // (STS-SND-12): delivery never waits on DNS for a domain we know.
-          emit({ type: "cache", result: "stale" });
+          emit(CACHE_STALE);
           void run(domain, timeoutMs, false);
         } else {
-          emit({ type: "cache", result: "hit" });
+          emit(CACHE_HIT);
         }
         return known;
       }
       const until = negative.get(domain);
       if (until !== undefined) {
         if (now < until) {
-          emit({ type: "cache", result: "negative" });
+          emit(CACHE_NEGATIVE);
           return "none";
         }
         negative.delete(domain);
@@ -293,7 +299,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
       return undefined;
     },
     resolve(domain, timeoutMs) {
-      emit({ type: "cache", result: "miss" });
+      emit(CACHE_MISS);
       return run(domain, timeoutMs, false);
     },
     refresh(domain, timeoutMs) {

@@ -38,6 +38,12 @@ export interface SocketmapServerOptions {
   /** Unanswered requests per connection before reading pauses (SM-PMSR-11). */
   maxPending?: number;
   onEvent?: (e: ServerEvent) => void;
+  /**
+   * Also emit a `request` event for every answer (default true). The daemon
+   * turns it off: its metrics come from the lookup, and on the hot path a
+   * clock read and an event object per request are a measurable share.
+   */
+  requestEvents?: boolean;
 }
 
 export interface SocketmapServer {
@@ -65,6 +71,8 @@ interface Shared {
   maxRequestBytes: number;
   maxPending: number;
   onEvent: ((e: ServerEvent) => void) | undefined;
+  /** `onEvent` when request events are wanted, else undefined. */
+  onRequest: ((e: ServerEvent) => void) | undefined;
   /** Coarse clock for idle detection, advanced by one sweep timer. */
   tick: number;
   connections: Set<Connection>;
@@ -155,7 +163,8 @@ class Connection {
       } else {
         const zone = text.slice(0, split);
         const key = text.slice(split + 1);
-        const started = onEvent === undefined ? 0 : performance.now();
+        const onRequest = shared.onRequest;
+        const started = onRequest === undefined ? 0 : performance.now();
         let result: string | Promise<string>;
         try {
           result = lookup(zone, key);
@@ -165,8 +174,8 @@ class Connection {
         }
         if (typeof result === "string") {
           reply = result;
-          if (onEvent !== undefined) {
-            onEvent({ type: "request", zone, key, reply, ms: performance.now() - started });
+          if (onRequest !== undefined) {
+            onRequest({ type: "request", zone, key, reply, ms: performance.now() - started });
           }
         } else {
           this.queue.push(this.track(result, zone, key, started));
@@ -185,9 +194,9 @@ class Connection {
     const slot: Slot = { reply: null };
     const settle = (reply: string): void => {
       slot.reply = reply;
-      const onEvent = this.shared.onEvent;
-      if (onEvent !== undefined) {
-        onEvent({ type: "request", zone, key, reply, ms: performance.now() - started });
+      const onRequest = this.shared.onRequest;
+      if (onRequest !== undefined) {
+        onRequest({ type: "request", zone, key, reply, ms: performance.now() - started });
       }
       // Lookups settling in the same tick share one write.
       if (!this.flushScheduled) {
@@ -293,6 +302,7 @@ export async function startSocketmapServer(
     maxRequestBytes: options.maxRequestBytes ?? 1024,
     maxPending: Math.max(1, options.maxPending ?? 128),
     onEvent: options.onEvent,
+    onRequest: options.requestEvents === false ? undefined : options.onEvent,
     tick: 0,
     connections: new Set(),
   };

@@ -358,6 +358,20 @@ test("SM-PROTO-02 request events carry zone, key, reply and time", async () => {
   });
 });
 
+test("requestEvents: false answers the same and emits every event but request", async () => {
+  await withServer({ requestEvents: false }, async (_server, target, events) => {
+    const c = await connectSocketmap(target);
+    assert.equal(await c.request("test", "good.loc"), SECURE);
+    assert.equal(await c.request("test", "slow.loc"), SLOW);
+    await c.close();
+    await until(() => events.some((e) => e.type === "connection-close"));
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ["connection-open", "connection-close"],
+    );
+  });
+});
+
 test("SM-PROTO-04 a client that shuts down its side still gets every answer", async () => {
   await withServer({}, async (_server, target) => {
     const c = await connectSocketmap(target);
