@@ -8,8 +8,8 @@ import type { PolicyFetchOptions, PolicyFetchResult } from "../adapters/policy-f
 import { stsRecordName } from "../core/names.ts";
 import { parsePolicy } from "../core/policy.ts";
 import { selectStsRecord } from "../core/sts-record.ts";
-import type { Verdict } from "./answer.ts";
 import { daneVerdict } from "./dane.ts";
+import { fresh, type Known } from "./known.ts";
 import { createLimiter } from "./limiter.ts";
 import type { PolicyCache, PolicyEntry } from "./types.ts";
 
@@ -54,22 +54,7 @@ export type DiscoveryEvent =
   | { type: "store-error"; domain: string; detail: string }
   | { type: "dane"; domain: string; verdict: string };
 
-/** A policy in force for a domain, as the lookup path reads it. */
-export interface Known {
-  entry: PolicyEntry;
-  /** When DNS last confirmed (or could not contradict) the cached id. */
-  checkedAt: number;
-  /** DANE takes precedence when set (SM-WEAK-01); null: MTA-STS applies. */
-  dane: Extract<Verdict, { kind: "dane" | "dane-only" | "temp" }> | null;
-  /**
-   * The reply for one zone slot, computed once (the policy text never changes
-   * under a Known). Almost every site uses one zone, so one slot is inline and
-   * a Map exists only for the others: with 100,000 policies a Map each is ~15 MB.
-   */
-  reply: string | undefined;
-  replyZone: string;
-  otherReplies: Map<string, string> | undefined;
-}
+export type { Known };
 
 export type Knowledge = Known | "none";
 
@@ -91,7 +76,10 @@ const CACHE_NEGATIVE: DiscoveryEvent = Object.freeze({ type: "cache", result: "n
 const CACHE_MISS: DiscoveryEvent = Object.freeze({ type: "cache", result: "miss" });
 
 export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions): Discovery {
-  const hot = new Map<string, Known>();
+  // An in-process cache (`internal`) is itself the hot set: one record per
+  // policy, not a second copy in front of it.
+  const hot = deps.cache.hot ?? new Map<string, Known>();
+  const sharedHot = deps.cache.hot !== undefined;
   const negative = new Map<string, number>();
   const backoff = new Map<string, number>();
   const inflight = new Map<string, Promise<Knowledge>>();
@@ -236,10 +224,12 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
       expiresAt: after + policy.max_age * 1000,
     });
     emit({ type: "fetch", domain, id, ok: true, mode: policy.mode, ms: after - started });
-    try {
-      await deps.cache.set(entry);
-    } catch (err) {
-      emit({ type: "store-error", domain, detail: String(err) });
+    if (!sharedHot) {
+      try {
+        await deps.cache.set(entry);
+      } catch (err) {
+        emit({ type: "store-error", domain, detail: String(err) });
+      }
     }
     const next = fresh(entry, after);
     await judgeDane(domain, next, dns);
@@ -307,10 +297,6 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
     },
     size: () => ({ hot: hot.size, negative: negative.size, inflight: inflight.size }),
   };
-}
-
-function fresh(entry: PolicyEntry, checkedAt: number): Known {
-  return { entry, checkedAt, dane: null, reply: undefined, replyZone: "", otherReplies: undefined };
 }
 
 /**

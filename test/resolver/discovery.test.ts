@@ -17,6 +17,7 @@ const base: DomainSpec[] = [
   { domain: "cold.test", mx: ["mx1"] },
   { domain: "expiring.test", mx: ["mx1"], maxAge: 86_400 },
   { domain: "keep.test", mx: ["mx1"], stsId: "k1" },
+  { domain: "one-record.test", mx: ["mx1"] },
   {
     domain: "example.com",
     stsId: "rfc",
@@ -47,6 +48,7 @@ const fetches = (domain: string) =>
 const txtQueries = (domain: string) =>
   lab.dns.log.filter((q) => q.name === `_mta-sts.${domain}` && q.type === "TXT").length;
 const settle = (domain: string) => r.daemon.discovery.resolve(domain, 2000);
+const discoverySize = () => r.daemon.discovery.size();
 
 function withDomain(domain: string, change: Partial<DomainSpec>) {
   return scenario(...base.map((d) => (d.domain === domain ? { ...d, ...change } : d)));
@@ -66,6 +68,17 @@ test("STS-SND-03 a cached policy is answered from memory within cache_grace: no 
   );
   assert.equal(txtQueries("stable.test"), q);
   assert.equal(fetches("stable.test"), f);
+});
+
+test("the internal cache is discovery's hot set: one record per policy, one entry object", async () => {
+  const known = await settle("one-record.test");
+  assert.notEqual(known, "none");
+  const cache = r.daemon.cache;
+  assert.equal(cache.kind, "memory");
+  assert.equal(cache.hot?.get("one-record.test"), known);
+  // What the cache hands out is the very entry the lookup path answers from.
+  assert.equal(await cache.get("one-record.test"), known === "none" ? undefined : known.entry);
+  assert.equal(discoverySize().hot, await cache.count());
 });
 
 test("STS-SND-03 a new id is fetched; the known policy is served meanwhile (STS-SND-12)", async () => {

@@ -1,13 +1,15 @@
 // The `internal` cache: a per-process LRU, the PMSR default. A Map keeps
 // insertion order, so re-inserting on use makes its first key the least
-// recently used one. Entries are stored frozen and handed out as they are:
-// nobody can change one, so the cache and discovery's hot set share a single
-// object per policy instead of holding copies.
+// recently used one. Each value is the lookup path's own record (Known), and
+// discovery uses this map as its hot set: one record per policy in memory.
+// Entries are stored frozen and handed out as they are.
 
+import { fresh, type Known } from "../known.ts";
 import type { PolicyCache, PolicyEntry } from "../types.ts";
 
 export type MemoryCache = PolicyCache & {
-  /** Synchronous lookup for the socketmap hot path; counts as a use. */
+  readonly hot: Map<string, Known>;
+  /** Synchronous lookup; counts as a use. */
   peek(domain: string): PolicyEntry | undefined;
 };
 
@@ -15,38 +17,40 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
   if (!Number.isSafeInteger(size) || size < 1) {
     throw new RangeError(`internal cache size must be a positive integer, got ${size}`);
   }
-  const entries = new Map<string, PolicyEntry>();
+  const records = new Map<string, Known>();
   const meta = new Map<string, string>();
 
   const peek = (domain: string): PolicyEntry | undefined => {
-    const entry = entries.get(domain);
-    if (entry === undefined) return undefined;
-    entries.delete(domain);
-    entries.set(domain, entry);
-    return entry;
+    const known = records.get(domain);
+    if (known === undefined) return undefined;
+    records.delete(domain);
+    records.set(domain, known);
+    return known.entry;
   };
 
   return {
     kind: "memory",
+    hot: records,
     peek,
     get: async (domain) => peek(domain),
     set: async (entry) => {
-      const stored = entries.get(entry.domain);
-      if (stored !== undefined && stored.fetchedAt > entry.fetchedAt) return;
-      entries.delete(entry.domain);
-      entries.set(entry.domain, Object.isFrozen(entry) ? entry : Object.freeze({ ...entry }));
-      for (const oldest of entries.keys()) {
-        if (entries.size <= size) break;
-        entries.delete(oldest);
+      const stored = records.get(entry.domain);
+      if (stored !== undefined && stored.entry.fetchedAt > entry.fetchedAt) return;
+      records.delete(entry.domain);
+      const frozen = Object.isFrozen(entry) ? entry : Object.freeze({ ...entry });
+      records.set(entry.domain, fresh(frozen, 0));
+      for (const oldest of records.keys()) {
+        if (records.size <= size) break;
+        records.delete(oldest);
       }
     },
     delete: async (domain) => {
-      entries.delete(domain);
+      records.delete(domain);
     },
     // A refresh sweep is not a use: it leaves the LRU order alone.
     stale: async ({ fetchedBefore, limit, after }) => {
       const found: PolicyEntry[] = [];
-      for (const entry of entries.values()) {
+      for (const { entry } of records.values()) {
         if (entry.fetchedAt < fetchedBefore && (after === undefined || entry.domain > after)) {
           found.push(entry);
         }
@@ -57,21 +61,21 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
     },
     prune: async (expiredBefore) => {
       let pruned = 0;
-      for (const [domain, entry] of entries) {
+      for (const [domain, { entry }] of records) {
         if (entry.expiresAt < expiredBefore) {
-          entries.delete(domain);
+          records.delete(domain);
           pruned++;
         }
       }
       return pruned;
     },
-    count: async () => entries.size,
+    count: async () => records.size,
     getMeta: async (key) => meta.get(key),
     setMeta: async (key, value) => {
       meta.set(key, value);
     },
     close: async () => {
-      entries.clear();
+      records.clear();
       meta.clear();
     },
   };

@@ -1,0 +1,28 @@
+// What the resolver holds in memory for a domain with a policy in force: the
+// cached entry plus what the lookup path derives from it. Shared by discovery
+// and the in-process cache, which stores these records directly.
+
+import type { Verdict } from "./answer.ts";
+import type { PolicyEntry } from "./types.ts";
+
+/** A policy in force for a domain, as the lookup path reads it. */
+export interface Known {
+  entry: PolicyEntry;
+  /** When DNS last confirmed (or could not contradict) the cached id. */
+  checkedAt: number;
+  /** DANE takes precedence when set (SM-WEAK-01); null: MTA-STS applies. */
+  dane: Extract<Verdict, { kind: "dane" | "dane-only" | "temp" }> | null;
+  /**
+   * The reply for one zone slot, computed once (the policy text never changes
+   * under a Known). Almost every site uses one zone, so one slot is inline and
+   * a Map exists only for the others: with 100,000 policies a Map each is ~15 MB.
+   */
+  reply: string | undefined;
+  replyZone: string;
+  otherReplies: Map<string, string> | undefined;
+}
+
+/** A record for an entry nobody has confirmed or answered from yet. */
+export function fresh(entry: PolicyEntry, checkedAt: number): Known {
+  return { entry, checkedAt, dane: null, reply: undefined, replyZone: "", otherReplies: undefined };
+}
