@@ -1,12 +1,14 @@
 // A socketmap load client: C TCP connections, each keeping D requests in
 // flight (closed loop: a reply frees the slot for the next request, as a
 // Postfix process does with D = 1). Requests are netstrings encoded once up
-// front and cycled; replies are parsed with the daemon's own netstring
-// decoder. All replies that arrive in one read are answered with one write.
-// Latency is from the write of a request to the read that completed its reply.
+// front and cycled; replies are scanned in place (length, first byte,
+// terminator) without copying or allocating, so that at a few hundred
+// thousand replies a second the figure is the daemon's and not this client's.
+// All replies that arrive in one read are answered with one write. Latency is
+// from the write of a request to the read that completed its reply.
 
 import { connect, type Socket } from "node:net";
-import { encodeNetstring, NetstringDecoder } from "../../src/resolver/netstring.ts";
+import { encodeNetstring } from "../../src/resolver/netstring.ts";
 
 export interface LoadOptions {
   host: string;
@@ -141,7 +143,8 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
         let head = 0;
         let tail = 0;
         let waiting = 0;
-        const decoder = new NetstringDecoder();
+        // Bytes of an unfinished reply carried over to the next read.
+        let rest: Buffer | null = null;
         const out: Buffer[] = [];
         const fill = () => {
           while (waiting < o.depth) {
@@ -164,27 +167,44 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
         socket.on("data", (chunk: Buffer) => {
           const t = performance.now();
           lastProgress = t;
-          decoder.push(chunk);
-          for (;;) {
-            const reply = decoder.next();
-            if (reply === null) break;
-            if (!(reply instanceof Uint8Array)) {
-              finish(new Error(`load: bad reply netstring (${reply.error})`));
+          const buf = rest === null ? chunk : Buffer.concat([rest, chunk]);
+          rest = null;
+          let pos = 0;
+          while (pos < buf.length) {
+            // <digits>:<payload>,
+            let len = 0;
+            let i = pos;
+            let c = buf[i] as number;
+            while (c >= 0x30 && c <= 0x39) {
+              len = len * 10 + (c - 0x30);
+              c = buf[++i] as number;
+            }
+            if (i >= buf.length) break; // length not complete yet
+            if (c !== 0x3a || i === pos || i - pos > 10) {
+              finish(new Error("load: bad reply netstring (length)"));
               return;
             }
+            const end = i + 1 + len;
+            if (end >= buf.length) break; // payload or terminator not here yet
+            if (buf[end] !== 0x2c) {
+              finish(new Error("load: bad reply netstring (terminator)"));
+              return;
+            }
+            const first = len > 0 ? buf[i + 1] : -1;
+            pos = end + 1;
             waiting--;
             inflight--;
             const began = sent[head] as number;
             head = head + 1 === o.depth ? 0 : head + 1;
             if (recording) {
               samples.push(t - began);
-              const c = reply[0];
-              if (c === O) kinds.ok++;
-              else if (c === N) kinds.notfound++;
-              else if (c === T) kinds.temp++;
+              if (first === O) kinds.ok++;
+              else if (first === N) kinds.notfound++;
+              else if (first === T) kinds.temp++;
               else kinds.other++;
             }
           }
+          if (pos < buf.length) rest = buf.subarray(pos);
           fill();
           if (o.once && !issuing && inflight === 0) {
             endWindow();
