@@ -1,6 +1,7 @@
 // The store for scale: PostgreSQL (pg). A report is written by ONE statement
 // (data-modifying CTEs feeding unnest()ed arrays): atomic on its own, one round
-// trip. Reports arriving together share a transaction (group commit, below).
+// trip. Reports arriving together share a transaction and one such statement
+// for all of them (group commit, below).
 // `?schema=NAME` in the URL keeps the tables in their own schema (created if
 // missing).
 
@@ -163,6 +164,79 @@ const INSERT = {
     SELECT id FROM r`,
 };
 
+/** Types of REPORT_COLUMNS, in order, for the arrays of a group's report rows. */
+const REPORT_TYPES = [
+  "text",
+  "text",
+  "text",
+  "text",
+  "text",
+  "bigint",
+  "bigint",
+  "bigint",
+  "text",
+  "text",
+  "text",
+  "text",
+  "smallint",
+  "text",
+  "text",
+  "bigint",
+  "text",
+  "bigint",
+  "bigint",
+];
+if (REPORT_TYPES.length !== P) throw new Error("REPORT_TYPES does not match REPORT_COLUMNS");
+
+const arrays = (types: string[], from: number) =>
+  types.map((t, i) => `$${from + i}::${t}[]`).join(", ");
+const gPolicyFrom = P + 3;
+const gDetailFrom = gPolicyFrom + 1 + POLICY_TYPES.length;
+const gResolvedAt = gDetailFrom + 1 + DETAIL_TYPES.length;
+
+/**
+ * A group's reports in ONE statement (one round trip instead of one each):
+ * every value travels as a column array; `n` (1-based) ties policies and
+ * details to their report, and the inserted reports are matched back to their
+ * input rows by the dedup key, which the group holds once at most (take()).
+ * A report whose dedup key or bytes are already stored inserts nothing.
+ */
+const GROUP_INSERT = {
+  name: "mtasts-reports-insert-group",
+  text: `WITH input AS (
+      SELECT * FROM unnest(${arrays(REPORT_TYPES, 1)}, $${P + 1}::text[], $${P + 2}::bytea[])
+        WITH ORDINALITY AS t(${REPORT_COLUMNS.join(", ")}, raw_encoding, raw_bytes, n)
+    ), r AS (
+      INSERT INTO tlsrpt_reports (${REPORT_COLUMNS.join(", ")})
+      SELECT ${REPORT_COLUMNS.join(", ")} FROM input ORDER BY n
+      ON CONFLICT DO NOTHING RETURNING id, reporter_key, report_key
+    ), rn AS (
+      SELECT r.id, input.n, input.raw_encoding, input.raw_bytes, input.content_sha256
+      FROM r JOIN input ON input.reporter_key = r.reporter_key AND input.report_key = r.report_key
+    ), raw AS (
+      INSERT INTO tlsrpt_report_raw (report, encoding, bytes)
+      SELECT id, raw_encoding, raw_bytes FROM rn
+    ), p AS (
+      INSERT INTO tlsrpt_policies (report, ${POLICY_COLUMNS.join(", ")})
+      SELECT rn.id, ${POLICY_COLUMNS.map((c) => `t.${c}`).join(", ")}
+      FROM rn JOIN unnest($${gPolicyFrom}::int[], ${arrays(POLICY_TYPES, gPolicyFrom + 1)})
+        AS t(report_n, ${POLICY_COLUMNS.join(", ")}) ON t.report_n = rn.n
+      RETURNING id, report, position
+    ), d AS (
+      INSERT INTO tlsrpt_failure_details (policy, ${DETAIL_COLUMNS.join(", ")})
+      SELECT p.id, ${DETAIL_COLUMNS.map((c) => `u.${c}`).join(", ")}
+      FROM unnest($${gDetailFrom}::int[], ${arrays(DETAIL_TYPES, gDetailFrom + 1)})
+        AS u(report_n, policy_position, ${DETAIL_COLUMNS.join(", ")})
+      JOIN rn ON rn.n = u.report_n
+      JOIN p ON p.report = rn.id AND p.position = u.policy_position
+    ), q AS (
+      UPDATE tlsrpt_quarantine SET resolved_ms = $${gResolvedAt}, resolved_report = rn.id
+      FROM rn WHERE tlsrpt_quarantine.content_sha256 = rn.content_sha256
+        AND tlsrpt_quarantine.resolved_ms IS NULL
+    )
+    SELECT id, n FROM rn`,
+};
+
 const EXISTING = `SELECT id FROM tlsrpt_reports
   WHERE (reporter_key = $1 AND report_key = $2) OR content_sha256 = $3
   ORDER BY (reporter_key = $1 AND report_key = $2) DESC LIMIT 1`;
@@ -199,8 +273,9 @@ interface Job {
 /**
  * Group commit, as in the SQLite store: reports arriving while a group is
  * being written go together in the next transaction, so many reports share
- * one WAL flush instead of paying one each. A report alone is one statement
- * (atomic by itself). If a group fails, its reports are retried one by one,
+ * one WAL flush instead of paying one each, and one statement (GROUP_INSERT)
+ * instead of a round trip each. A report alone is one statement (atomic by
+ * itself). If a group fails, its reports are retried one by one,
  * so one bad report cannot take others with it. A caller's promise settles
  * only after COMMIT.
  */
@@ -220,14 +295,49 @@ function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): P
     const inserted = await db.query<{ id: string }>({ ...INSERT, values });
     const id = inserted.rows[0]?.id;
     if (id !== undefined) return { status: "stored", id: String(id) };
+    return existing(db, report);
+  };
+
+  /** Reports already stored (a dedup key or the bytes): the stored one's id. */
+  const existing = async (db: Pool | PoolClient, report: NewReport): Promise<InsertResult> => {
     const found = await db.query<{ id: string }>({
       name: "mtasts-reports-existing",
       text: EXISTING,
       values: [report.reporterKey, report.reportKey, report.contentSha256],
     });
-    const existing = found.rows[0]?.id;
-    if (existing === undefined) throw new Error("a conflicting report vanished during insert");
-    return { status: "duplicate", id: String(existing) };
+    const id = found.rows[0]?.id;
+    if (id === undefined) throw new Error("a conflicting report vanished during insert");
+    return { status: "duplicate", id: String(id) };
+  };
+
+  /** Several reports by one statement (GROUP_INSERT), in a transaction the caller holds. */
+  const many = async (client: PoolClient, reports: NewReport[]): Promise<InsertResult[]> => {
+    const rows = reports.map(toRows);
+    const policies: SqlValue[][] = [];
+    const details: SqlValue[][] = [];
+    rows.forEach((r, i) => {
+      for (const p of r.policies) policies.push([i + 1, ...p]);
+      for (const d of r.details) details.push([i + 1, ...d]);
+    });
+    const values = [
+      ...columns(
+        rows.map((r) => r.report),
+        P,
+      ),
+      reports.map((r) => r.raw.encoding),
+      reports.map((r) => param(r.raw.bytes)),
+      ...columns(policies, 1 + POLICY_TYPES.length),
+      ...columns(details, 1 + DETAIL_TYPES.length),
+      Date.now(),
+    ];
+    const inserted = await client.query<{ id: string; n: string }>({ ...GROUP_INSERT, values });
+    const ids = new Map(inserted.rows.map((row) => [Number(row.n), String(row.id)]));
+    const results: InsertResult[] = [];
+    for (const [i, report] of reports.entries()) {
+      const id = ids.get(i + 1);
+      results.push(id === undefined ? await existing(client, report) : { status: "stored", id });
+    }
+    return results;
   };
 
   const alone = async (job: Job) => {
@@ -246,10 +356,13 @@ function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): P
       for (const job of jobs) job.reject(error);
       return;
     }
-    const results: InsertResult[] = [];
+    let results: InsertResult[];
     try {
       await client.query("BEGIN");
-      for (const job of jobs) results.push(await one(client, job.report));
+      results = await many(
+        client,
+        jobs.map((job) => job.report),
+      );
       await client.query("COMMIT");
       client.release();
     } catch (error) {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { extractReport } from "../../src/adapters/report-source.ts";
-import { parseTlsrptReport } from "../../src/core/tlsrpt-report.ts";
+import { parseTlsrptReport, type ReportPolicy } from "../../src/core/tlsrpt-report.ts";
 import { ingestReport } from "../../src/reports/ingest.ts";
 import { compressRaw, sha256Hex } from "../../src/reports/raw.ts";
 import { openReportStore, type ReportStore, StoreError } from "../../src/reports/store.ts";
@@ -442,6 +442,95 @@ for (const [i, backend] of backends.entries()) {
           const counts = await store.counts();
           assert.equal(counts.reports, 2);
           assert.equal(counts.policies, 2);
+        } finally {
+          await done();
+        }
+      });
+    });
+
+    describe("group commit, many at once", () => {
+      test("a dozen reports handed in together: each stored with its own policies and details, duplicates and a failing one apart", async () => {
+        const { store, done } = await freshStore(backend);
+        try {
+          const make = (id: string, successful: number, details: number) => {
+            const text = JSON.stringify(
+              report({
+                "report-id": id,
+                policies: Array.from({ length: 1 + (details % 3) }, (_, k) => ({
+                  policy: {
+                    "policy-type": "sts",
+                    "policy-string": ["version: STSv1", "mode: enforce", `mx: mx${k}.example.net`],
+                    "policy-domain": `d${k}.example.net`,
+                    "mx-host": [`mx${k}.example.net`],
+                  },
+                  summary: {
+                    "total-successful-session-count": Math.max(successful, 0) + k,
+                    "total-failure-session-count": details,
+                  },
+                  "failure-details": Array.from({ length: details }, (_, j) => ({
+                    "result-type": "certificate-expired",
+                    "receiving-mx-hostname": `mx${k}-${j}.example.net`,
+                    "failed-session-count": 1,
+                  })),
+                })),
+              }),
+            );
+            const parsed = parseTlsrptReport(text);
+            assert.ok(parsed.ok, id);
+            const value = structuredClone(parsed.value);
+            // The schema's CHECK refuses a negative count, as a store fault would refuse a report.
+            if (successful < 0)
+              (value.policies[0] as ReportPolicy).summary["total-successful-session-count"] = -1;
+            const bytes = enc(text);
+            return {
+              input: {
+                report: value,
+                reporterKey: "sender ltd",
+                reportKey: id,
+                contentSha256: sha256Hex(bytes),
+                receivedAt: new Date(),
+                channel: "file" as const,
+                origin: null,
+                dkim: null,
+                raw: compressRaw(bytes),
+                warnings: [],
+              },
+              parsed: parsed.value,
+              bytes,
+            };
+          };
+          const first = make("many-0", 5, 2);
+          const stored = await store.insertReport(first.input);
+          assert.equal(stored.status, "stored");
+          // Handed in together: the first few go alone while the rest queue, then
+          // the queued ones are written as one group (PostgreSQL: one statement).
+          const batch = [
+            ...Array.from({ length: 10 }, (_, i) => make(`many-${i + 1}`, i, i % 4)),
+            make("many-0", 5, 2),
+          ];
+          const settled = await Promise.all(batch.map((b) => store.insertReport(b.input)));
+          assert.deepEqual(
+            settled.map((s) => s.status),
+            [...Array.from({ length: 10 }, () => "stored"), "duplicate"],
+          );
+          assert.equal(settled[10]?.id, stored.id);
+          for (const [i, s] of settled.slice(0, 10).entries()) {
+            const got = await store.getReport(s.id);
+            assert.deepEqual(got?.report, batch[i]?.parsed, `many-${i + 1}`);
+            assert.deepEqual(await store.getReportRaw(s.id), batch[i]?.bytes);
+          }
+          // A group with a report the store refuses: only that one fails.
+          const mixed = [
+            ...Array.from({ length: 6 }, (_, i) => make(`mixed-${i}`, i, 1)),
+            make("many-bad", -1, 1),
+            make("mixed-7", 7, 3),
+          ];
+          const outcomes = await Promise.allSettled(mixed.map((b) => store.insertReport(b.input)));
+          assert.deepEqual(
+            outcomes.map((s) => (s.status === "fulfilled" ? s.value.status : "rejected")),
+            [...Array.from({ length: 6 }, () => "stored"), "rejected", "stored"],
+          );
+          assert.equal((await store.counts()).reports, 18);
         } finally {
           await done();
         }
