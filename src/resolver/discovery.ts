@@ -263,8 +263,19 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
 
   return {
     peek(domain, timeoutMs) {
-      const known = hot.get(domain);
       const now = deps.now();
+      // Most destinations publish no policy, so the negative set is asked
+      // first. A domain is never in both with a valid policy: "none" is only
+      // remembered when no valid policy is known, and a new policy clears it.
+      const until = negative.get(domain);
+      if (until !== undefined) {
+        if (now < until) {
+          emit(CACHE_NEGATIVE);
+          return "none";
+        }
+        negative.delete(domain);
+      }
+      const known = hot.get(domain);
       if (known) {
         if (now >= known.entry.expiresAt) return undefined;
         remember(known);
@@ -277,14 +288,6 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
           emit(CACHE_HIT);
         }
         return known;
-      }
-      const until = negative.get(domain);
-      if (until !== undefined) {
-        if (now < until) {
-          emit(CACHE_NEGATIVE);
-          return "none";
-        }
-        negative.delete(domain);
       }
       return undefined;
     },

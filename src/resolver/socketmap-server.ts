@@ -57,6 +57,8 @@ export interface SocketmapServer {
 }
 
 const NOTFOUND = "NOTFOUND ";
+// The commonest reply by far (most destinations publish no policy), framed once.
+const NOTFOUND_FRAME = frameNetstring(NOTFOUND);
 const TEMP_INTERNAL = "TEMP internal error";
 // Reclaim the consumed head of a reply queue that never empties completely.
 const QUEUE_COMPACT = 1024;
@@ -182,7 +184,8 @@ class Connection {
           continue;
         }
       }
-      if (this.head === this.queue.length) out += frameNetstring(reply);
+      if (this.head === this.queue.length)
+        out += reply === NOTFOUND ? NOTFOUND_FRAME : frameNetstring(reply);
       else this.queue.push(reply);
     }
     if (requests > 0) this.lastTick = shared.tick;
