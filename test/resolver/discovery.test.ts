@@ -119,6 +119,20 @@ test("STS-SND-02 an expired policy whose host now fails is not revived (postfix-
   assert.equal(await r.ask("postfix", "expiring.test"), "NOTFOUND ");
 });
 
+test("SM-WEAK-03 a policy that expired and whose record is gone is remembered as none: no TXT query per lookup", async () => {
+  const domain = "lapsed.test";
+  await lab.update(scenario(...base, { domain, mx: ["mx1"], maxAge: 86_400 }));
+  assert.match(await r.ask("postfix", domain), /^OK secure/);
+  await lab.update(scenario(...base, { domain, mx: ["mx1"], faults: ["dns:sts-missing"] }));
+  clock += DAY + 1000;
+  assert.equal(await r.ask("postfix", domain), "NOTFOUND ");
+  const asked = txtQueries(domain);
+  // The expired policy is still in memory; the negative entry must answer first.
+  assert.equal(await r.ask("postfix", domain), "NOTFOUND ");
+  assert.equal(await r.ask("postfix", domain), "NOTFOUND ");
+  assert.equal(txtQueries(domain), asked);
+});
+
 test("STS-SND-06 STS-SND-04 a valid cached policy survives a new id whose fetch fails, DNS failures and a vanished record", async () => {
   const secure = "OK secure match=mx1.keep.test servername=hostname";
   assert.equal(await r.ask("postfix", "keep.test"), secure);
