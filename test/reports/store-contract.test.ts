@@ -6,7 +6,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { extractReport } from "../../src/adapters/report-source.ts";
-import { parseTlsrptReport, type ReportPolicy } from "../../src/core/tlsrpt-report.ts";
+import {
+  parseTlsrptReport,
+  type ReportPolicy,
+  type TlsrptReport,
+} from "../../src/core/tlsrpt-report.ts";
 import { ingestReport } from "../../src/reports/ingest.ts";
 import { compressRaw, sha256Hex } from "../../src/reports/raw.ts";
 import { openReportStore, type ReportStore, StoreError } from "../../src/reports/store.ts";
@@ -20,6 +24,20 @@ import {
 } from "./backends.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
+
+/** A store input for `report`, filed under `id` by one reporter, with `bytes` as its raw form. */
+const storeInput = (report: TlsrptReport, id: string, bytes: Uint8Array) => ({
+  report,
+  reporterKey: "sender ltd",
+  reportKey: id,
+  contentSha256: sha256Hex(bytes),
+  receivedAt: new Date(),
+  channel: "file" as const,
+  origin: null,
+  dkim: null,
+  raw: compressRaw(bytes),
+  warnings: [],
+});
 
 function report(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -363,18 +381,7 @@ for (const [i, backend] of backends.entries()) {
         const refused = enc("{ this was a report once }");
         const parsed = parseTlsrptReport(JSON.stringify(report({ "report-id": "parser-changed" })));
         assert.ok(parsed.ok);
-        const put = await store.insertReport({
-          report: parsed.value,
-          reporterKey: "sender ltd",
-          reportKey: "parser-changed",
-          contentSha256: sha256Hex(refused),
-          receivedAt: new Date(),
-          channel: "file",
-          origin: null,
-          dkim: null,
-          raw: compressRaw(refused),
-          warnings: [],
-        });
+        const put = await store.insertReport(storeInput(parsed.value, "parser-changed", refused));
         const o = await ingestReport(store, { bytes: refused, channel: "file" });
         assert.deepEqual(o, {
           status: "duplicate",
@@ -415,19 +422,7 @@ for (const [i, backend] of backends.entries()) {
             assert.ok(policy);
             // The schema's CHECK refuses a negative count, as a store fault would refuse a report.
             policy.summary["total-successful-session-count"] = successful;
-            const bytes = enc(JSON.stringify(value));
-            return {
-              report: value,
-              reporterKey: "sender ltd",
-              reportKey: id,
-              contentSha256: sha256Hex(bytes),
-              receivedAt: new Date(),
-              channel: "file" as const,
-              origin: null,
-              dkim: null,
-              raw: compressRaw(bytes),
-              warnings: [],
-            };
+            return storeInput(value, id, enc(JSON.stringify(value)));
           };
           const settled = await Promise.allSettled([
             store.insertReport(make("group-1", 1)),
@@ -483,18 +478,7 @@ for (const [i, backend] of backends.entries()) {
               (value.policies[0] as ReportPolicy).summary["total-successful-session-count"] = -1;
             const bytes = enc(text);
             return {
-              input: {
-                report: value,
-                reporterKey: "sender ltd",
-                reportKey: id,
-                contentSha256: sha256Hex(bytes),
-                receivedAt: new Date(),
-                channel: "file" as const,
-                origin: null,
-                dkim: null,
-                raw: compressRaw(bytes),
-                warnings: [],
-              },
+              input: storeInput(value, id, bytes),
               parsed: parsed.value,
               bytes,
             };
