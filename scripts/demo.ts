@@ -6,10 +6,10 @@
 // checks of the same domains. No network beyond 127.0.0.0/8.
 
 import { scenario, startLab } from "../lab/index.ts";
+import { createLogger } from "../src/adapters/log.ts";
 import { run } from "../src/cli/main.ts";
 import { defaultResolverConfig } from "../src/resolver/config.ts";
 import { startResolver } from "../src/resolver/daemon.ts";
-import { createLogger } from "../src/resolver/log.ts";
 import { dashboardTour } from "./demo-dashboard.ts";
 
 const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };

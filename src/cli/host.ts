@@ -80,7 +80,7 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
   if (level !== undefined) config.log.level = level as typeof config.log.level;
   if (v["access-log"]) config.log.access = true;
 
-  const { createLogger } = await import("../resolver/log.ts");
+  const { createLogger } = await import("../adapters/log.ts");
   const { answerSamples, reportReady, workerIndex, runPrimary, sharedTicketKeys } = await import(
     "../host/cluster.ts"
   );
@@ -162,7 +162,7 @@ export async function runHost(args: readonly string[], io: Io): Promise<number> 
 /** The ACME side of `acme:` (loaded only when configured). */
 async function startHostAcme(
   settings: NonNullable<import("../host/index.ts").HostConfig["acme"]>,
-  log: import("../resolver/log.ts").Logger,
+  log: import("../adapters/log.ts").Logger,
 ): Promise<import("../acme/index.ts").AcmeAutomation> {
   const { startAcme } = await import("../acme/index.ts");
   const { readFileSync } = await import("node:fs");
@@ -188,7 +188,7 @@ function keepCertificates(
   acme: import("../acme/index.ts").AcmeAutomation,
   server: import("../host/index.ts").PolicyHost,
   config: import("../host/index.ts").HostConfig,
-  log: import("../resolver/log.ts").Logger,
+  log: import("../adapters/log.ts").Logger,
 ): void {
   const sweep = () => {
     const names = server.policies
@@ -205,7 +205,7 @@ async function checkConfig(
   config: import("../host/index.ts").HostConfig,
   host: typeof import("../host/index.ts"),
   io: Io,
-  log: import("../resolver/log.ts").Logger,
+  log: import("../adapters/log.ts").Logger,
 ): Promise<number> {
   let problems = 0;
   try {

@@ -82,7 +82,7 @@ export async function runReportsListen(args: readonly string[], io: ReportsIo): 
     });
   }
 
-  const { createLogger } = await import("../resolver/log.ts");
+  const { createLogger } = await import("../adapters/log.ts");
   const log = createLogger({
     level: config.level,
     format: config.logFormat,
@@ -198,7 +198,7 @@ export async function runReportsListen(args: readonly string[], io: ReportsIo): 
   return 0;
 }
 
-type Logger = Awaited<ReturnType<typeof import("../resolver/log.ts")["createLogger"]>>;
+type Logger = Awaited<ReturnType<typeof import("../adapters/log.ts")["createLogger"]>>;
 
 function logEvent(log: Logger, e: IntakeEvent): void {
   switch (e.type) {

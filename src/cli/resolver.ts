@@ -60,7 +60,7 @@ export async function runResolver(args: readonly string[], io: Io): Promise<numb
     return 0;
   }
 
-  const { createLogger } = await import("../resolver/log.ts");
+  const { createLogger } = await import("../adapters/log.ts");
   const logfile = values.logfile;
   const log = createLogger({
     ...config.log,
@@ -106,9 +106,8 @@ export async function runResolver(args: readonly string[], io: Io): Promise<numb
 }
 
 async function loadConfig(file: string | undefined, io: Io) {
-  const { loadResolverConfig, defaultResolverConfig, ConfigError } = await import(
-    "../resolver/config.ts"
-  );
+  const { loadResolverConfig, defaultResolverConfig } = await import("../resolver/config.ts");
+  const { ConfigError } = await import("../config/config-error.ts");
   const path = file ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
   if (path === undefined)
     return {

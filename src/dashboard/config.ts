@@ -40,29 +40,7 @@ export function defaultConfig(db: string): ServeConfig {
   };
 }
 
-export interface ConfigProblem {
-  path: string;
-  value: unknown;
-  accepted: string;
-  line?: number;
-}
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  readonly problems: readonly ConfigProblem[];
-  constructor(file: string, problems: readonly ConfigProblem[]) {
-    const lines = problems.map(
-      (p) =>
-        `${p.line === undefined ? "" : `line ${p.line}: `}${p.path || "(top level)"}: ${p.value === undefined ? "missing" : `got ${JSON.stringify(p.value)}`}; expected ${p.accepted}`,
-    );
-    super(
-      lines.length === 1
-        ? `${file}: ${lines[0]}`
-        : `${file}: ${lines.length} problems:\n  ${lines.join("\n  ")}`,
-    );
-    this.problems = problems;
-  }
-}
+export { ConfigError, type ConfigProblem } from "../config/config-error.ts";
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (loopback); null when it is not one. */
 export function parseHostPort(text: string): HostPort | null {

@@ -8,7 +8,7 @@ import type { Server as HttpsServer } from "node:https";
 import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { ChallengeResponder } from "../acme/types.ts";
-import type { Logger } from "../resolver/log.ts";
+import type { Logger } from "../adapters/log.ts";
 import { tlsContext } from "./certificates.ts";
 import { peekClientHello } from "./client-hello.ts";
 import type { HostLimits } from "./types.ts";

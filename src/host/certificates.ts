@@ -11,7 +11,7 @@ import { X509Certificate } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { createSecureContext, type SecureContext } from "node:tls";
 import type { CertificateSource, KeyPair } from "../acme/types.ts";
-import type { Logger } from "../resolver/log.ts";
+import type { Logger } from "../adapters/log.ts";
 import type { CertFiles } from "./types.ts";
 
 interface Loaded {

@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ChallengeResponder } from "../acme/types.ts";
-import type { Logger } from "../resolver/log.ts";
+import type { Logger } from "../adapters/log.ts";
 import { CHALLENGE_PREFIX, challengeReply, type Reply, rawReply, replies } from "./replies.ts";
 import type { HostLimits, HostMetrics } from "./types.ts";
 

@@ -7,7 +7,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
-import type { Logger } from "../resolver/log.ts";
+import type { Logger } from "../adapters/log.ts";
 import { createMetricsServer, type HostSample, sumSamples } from "./metrics.ts";
 import type { ListenAddress } from "./types.ts";
 

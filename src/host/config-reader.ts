@@ -3,8 +3,8 @@
 // in the resolver config's style (ConfigProblem / ConfigError).
 
 import type { Document, LineCounter } from "yaml";
+import type { ConfigProblem } from "../config/config-error.ts";
 import { isPlainObject, lineOf, type Path } from "../config/yaml-lines.ts";
-import type { ConfigProblem } from "../resolver/config.ts";
 
 export type { Path };
 export { isPlainObject };

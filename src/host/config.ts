@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { parseServerAddress } from "../adapters/dns.ts";
 import { ipFamily } from "../adapters/ip.ts";
-import { ConfigError } from "../resolver/config.ts";
+import { ConfigError } from "../config/config-error.ts";
 import { certFiles, domains } from "./config-domains.ts";
 import { ConfigReader, type Path } from "./config-reader.ts";
 import { DEFAULT_CACHE_MAX_AGE } from "./replies.ts";

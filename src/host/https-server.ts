@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import type { Logger } from "../resolver/log.ts";
+import type { Logger } from "../adapters/log.ts";
 import type { CertificateStore } from "./certificates.ts";
 import { type Reply, rawReply, replies } from "./replies.ts";
 import { type PolicyTable, route } from "./route.ts";

@@ -5,9 +5,9 @@
 // that was published before the change.
 
 import type { Resolver } from "../adapters/dns.ts";
+import type { Logger } from "../adapters/log.ts";
 import { stsRecordName } from "../core/names.ts";
 import { selectStsRecord } from "../core/sts-record.ts";
-import type { Logger } from "../resolver/log.ts";
 import type { PolicyChange } from "./policies.ts";
 
 const LOOKUP_CONCURRENCY = 8;

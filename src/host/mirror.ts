@@ -4,8 +4,8 @@
 // a file, and refreshed on a timer. A failed fetch keeps the last good copy
 // and is retried no sooner than 5 minutes later (STS-FETCH-10).
 
+import type { Logger } from "../adapters/log.ts";
 import type { PolicyFetchResult } from "../adapters/policy-fetch.ts";
-import type { Logger } from "../resolver/log.ts";
 import type { PolicyStore } from "./policies.ts";
 
 /** STS-FETCH-10: a failed fetch is not retried for at least 5 minutes. */

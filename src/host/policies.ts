@@ -10,9 +10,9 @@
 
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { Logger } from "../adapters/log.ts";
 import { policyDomain } from "../core/names.ts";
 import { parsePolicy } from "../core/policy.ts";
-import type { Logger } from "../resolver/log.ts";
 import { errorCode, readPolicy } from "./policy-file.ts";
 import { policyReply, type Reply } from "./replies.ts";
 import type { PolicyTable } from "./route.ts";

@@ -3,8 +3,8 @@
 
 import type { CertificateSource, ChallengeResponder } from "../acme/types.ts";
 import type { DnsServerAddress, Resolver } from "../adapters/dns.ts";
+import type { Logger } from "../adapters/log.ts";
 import type { PolicyFetchResult } from "../adapters/policy-fetch.ts";
-import type { Logger } from "../resolver/log.ts";
 
 export interface ListenAddress {
   host: string;

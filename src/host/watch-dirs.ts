@@ -4,7 +4,7 @@
 // (network mounts, some container overlays).
 
 import { type FSWatcher, watch } from "node:fs";
-import type { Logger } from "../resolver/log.ts";
+import type { Logger } from "../adapters/log.ts";
 
 export function watchDirs(
   dirs: readonly string[],

@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createResolver, type Resolver, systemServers } from "../adapters/dns.ts";
+import { createLogger, type Logger } from "../adapters/log.ts";
 import { fetchPolicy as realFetchPolicy } from "../adapters/policy-fetch.ts";
 import { openCache } from "./cache/index.ts";
 import { createDiscovery, type Discovery } from "./discovery.ts";
-import { createLogger, type Logger } from "./log.ts";
 import { createLookup } from "./lookup.ts";
 import { createMetrics, memoryGauges, type ResolverMetrics } from "./metrics.ts";
 import { type Refresher, startRefresher } from "./refresher.ts";

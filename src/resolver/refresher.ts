@@ -4,9 +4,9 @@
 // re-fetches even when the id is unchanged (SM-WEAK-06) and prunes entries
 // long expired (SM-WEAK-13).
 
+import type { Logger } from "../adapters/log.ts";
 import type { Discovery } from "./discovery.ts";
 import { createLimiter } from "./limiter.ts";
-import type { Logger } from "./log.ts";
 import type { PolicyCache } from "./types.ts";
 
 export const LAST_SWEEP_KEY = "proactive_fetch_ts";

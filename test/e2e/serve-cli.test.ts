@@ -66,7 +66,8 @@ test("serve -c with a bad config names the key path and exits 1", { timeout: 60_
   writeFileSync(join(dir, "bad.yml"), "users:\n  - name: x\n    role: boss\n");
   const r = await mtasts(["serve", "-c", join(dir, "bad.yml")]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /users\[0\]\.role: got "boss"; expected admin or read-only/);
+  // The shared config error: key path, value, what is accepted, and the line.
+  assert.match(r.stderr, /users\[0\]\.role = "boss": expected admin or read-only \(line 3\)/);
 });
 
 test("serve: hash-password and new-token, then intake, API and a clean SIGTERM", {

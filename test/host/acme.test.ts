@@ -12,8 +12,8 @@ import { after, before, describe, test } from "node:test";
 import { type DnsServer, startDnsServer } from "../../lab/dns-server.ts";
 import { type AcmeAutomation, startAcme } from "../../src/acme/index.ts";
 import type { ChallengeResponder } from "../../src/acme/types.ts";
+import { createLogger } from "../../src/adapters/log.ts";
 import { createHost, defaultHostConfig, type PolicyHost } from "../../src/host/index.ts";
-import { createLogger } from "../../src/resolver/log.ts";
 import { freePort, type Pebble, pebbleSkip, startPebble } from "../support/pebble.ts";
 import { fetchFrom, policyText } from "./fixture.ts";
 

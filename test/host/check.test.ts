@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type Lab, scenario, startLab } from "../../lab/index.ts";
+import { createLogger } from "../../src/adapters/log.ts";
 import { checkDomain } from "../../src/check/index.ts";
 import { createHost, type PolicyHost, quickHostConfig } from "../../src/host/index.ts";
-import { createLogger } from "../../src/resolver/log.ts";
 import { policyText } from "./fixture.ts";
 
 const HOST_ADDRESS = "127.0.0.4";

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { createTestCa, type TestCa } from "../../lab/ca.ts";
+import { createLogger, type Logger } from "../../src/adapters/log.ts";
 import {
   createHost,
   type HostConfig,
@@ -15,7 +16,6 @@ import {
   type PolicyHost,
   quickHostConfig,
 } from "../../src/host/index.ts";
-import { createLogger, type Logger } from "../../src/resolver/log.ts";
 
 export function policyText(mx: string, mode = "enforce", maxAge = 86400): string {
   return `version: STSv1\nmode: ${mode}\nmx: ${mx}\nmax_age: ${maxAge}\n`;

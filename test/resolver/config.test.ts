@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { ConfigError } from "../../src/config/config-error.ts";
 import {
-  ConfigError,
   defaultResolverConfig,
   loadResolverConfig,
   parseResolverConfig,

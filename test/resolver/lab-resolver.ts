@@ -3,13 +3,13 @@
 // Postfix's own `postmap -q`.
 
 import type { Lab } from "../../lab/index.ts";
+import { createLogger } from "../../src/adapters/log.ts";
 import { defaultResolverConfig } from "../../src/resolver/config.ts";
 import {
   type ResolverDaemon,
   type ResolverOverrides,
   startResolver,
 } from "../../src/resolver/daemon.ts";
-import { createLogger } from "../../src/resolver/log.ts";
 import type { ResolverConfig } from "../../src/resolver/types.ts";
 import { type PostmapResult, postmapQuery } from "./postmap.ts";
 import { connectSocketmap } from "./socketmap-client.ts";

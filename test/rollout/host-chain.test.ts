@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { type Lab, scenario, startLab } from "../../lab/index.ts";
+import { createLogger } from "../../src/adapters/log.ts";
 import { createHost, type PolicyHost, quickHostConfig } from "../../src/host/index.ts";
-import { createLogger } from "../../src/resolver/log.ts";
 import { type NamedServer, namedSkip, startNamed } from "../support/named.ts";
 import { tempDir } from "./fixtures.ts";
 
