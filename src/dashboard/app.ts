@@ -6,7 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MonitorView } from "../monitor/types.ts";
-import { createReportHandler, type ReportHandler } from "../reports/http-handler.ts";
+import { clientAddress, createReportHandler, type ReportHandler } from "../reports/http-handler.ts";
 import type { SqlRunner } from "../reports/sql.ts";
 import type { ReportStore } from "../reports/store.ts";
 import type { IngestOptions } from "../reports/types.ts";
@@ -110,7 +110,8 @@ export function createDashboardApp(o: DashboardOptions): DashboardApp {
       return "static";
     }
     if (path === "/login") {
-      await handleLogin(req, res, url, { auth, policy, metrics, client: clientOf(req), log });
+      const client = clientAddress(req, o.config.session.trustProxy);
+      await handleLogin(req, res, url, { auth, policy, metrics, client, log });
       return "login";
     }
     let principal = auth.principal(req);
@@ -137,7 +138,8 @@ export function createDashboardApp(o: DashboardOptions): DashboardApp {
       const header = req.headers["x-csrf-token"];
       const given = typeof header === "string" ? header : (form.get("csrf") ?? null);
       if (!csrfValid(principal, given)) {
-        log({ event: "csrf-refused", path: path.slice(0, 200), client: clientOf(req) });
+        const client = clientAddress(req, o.config.session.trustProxy);
+        log({ event: "csrf-refused", path: path.slice(0, 200), client });
         throw new HttpError(
           403,
           "csrf",
@@ -234,10 +236,6 @@ function unauthorized(
   const next = url === undefined ? "/" : `${url.pathname}${url.search}`;
   redirect(res, `/login?next=${encodeURIComponent(next)}`);
   return "page";
-}
-
-function clientOf(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? "unknown";
 }
 
 function summarizeIntake(

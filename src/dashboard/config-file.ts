@@ -132,7 +132,8 @@ export function parseServeConfig(text: string, file: string, defaultDb: string):
       else config.intake.trustProxy = s.trust_proxy;
     }
   });
-  section(raw, "session", ["lifetime", "secure_cookie", "logins_per_minute"], bad, known, (s) => {
+  const sessionKeys = ["lifetime", "secure_cookie", "logins_per_minute", "trust_proxy"];
+  section(raw, "session", sessionKeys, bad, known, (s) => {
     if (s.lifetime !== undefined) {
       const m = typeof s.lifetime === "string" ? DURATION.exec(s.lifetime) : null;
       const ms = m === null ? null : Number(m[1]) * (UNIT[m[2] as string] as number);
@@ -157,6 +158,15 @@ export function parseServeConfig(text: string, file: string, defaultDb: string):
           "login attempts per minute per client, an integer from 1 to 10000",
         );
       else config.session.loginsPerMinute = s.logins_per_minute as number;
+    }
+    if (s.trust_proxy !== undefined) {
+      if (typeof s.trust_proxy !== "boolean")
+        bad(
+          ["session", "trust_proxy"],
+          s.trust_proxy,
+          "true (behind a reverse proxy that appends X-Forwarded-For) or false",
+        );
+      else config.session.trustProxy = s.trust_proxy;
     }
   });
   section(raw, "metrics", ["expose", "listen"], bad, known, (s) => {

@@ -15,7 +15,13 @@ export interface ServeConfig {
   /** PEM files; with them the server speaks HTTPS and cookies are Secure. */
   tls: { cert: string; key: string } | null;
   intake: { path: string; perMinute: number; trustProxy: boolean };
-  session: { lifetimeMs: number; secureCookie: boolean | "auto"; loginsPerMinute: number };
+  session: {
+    lifetimeMs: number;
+    secureCookie: boolean | "auto";
+    loginsPerMinute: number;
+    /** Count login attempts per X-Forwarded-For client, for a server behind a reverse proxy. */
+    trustProxy: boolean;
+  };
   /** off; token: /metrics on the main port for a logged-in user or API token; listen: own port, no auth. */
   metrics: { expose: MetricsExposure; listen: HostPort | null };
   users: { name: string; role: Role; passwordHash: string }[];
@@ -32,7 +38,12 @@ export function defaultConfig(db: string): ServeConfig {
     db,
     tls: null,
     intake: { path: "/tlsrpt", perMinute: 300, trustProxy: false },
-    session: { lifetimeMs: 12 * 3_600_000, secureCookie: "auto", loginsPerMinute: 10 },
+    session: {
+      lifetimeMs: 12 * 3_600_000,
+      secureCookie: "auto",
+      loginsPerMinute: 10,
+      trustProxy: false,
+    },
     metrics: { expose: "token", listen: null },
     users: [],
     apiTokens: [],

@@ -255,7 +255,11 @@ export function mediaType(header: string | undefined): string | null {
   return type === "" ? null : type;
 }
 
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+/**
+ * The client's address: the socket's, or behind a trusted proxy the last
+ * X-Forwarded-For entry (the one the proxy itself appended).
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   const direct = req.socket.remoteAddress ?? "unknown";
   if (!trustProxy) return direct;
   const forwarded = req.headers["x-forwarded-for"];

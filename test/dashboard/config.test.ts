@@ -21,7 +21,7 @@ test("a full config loads; monitor: passes through untouched", async () => {
     `listen: "[::1]:9000"
 db: postgres://u@127.0.0.1/db
 intake: { path: /reports/tlsrpt-in, rate_limit: 0, trust_proxy: true }
-session: { lifetime: 2h, secure_cookie: true, logins_per_minute: 5 }
+session: { lifetime: 2h, secure_cookie: true, logins_per_minute: 5, trust_proxy: true }
 metrics: { expose: listen, listen: "127.0.0.1:9464" }
 users:
   - { name: alice, role: admin, password_hash: "${hash}" }
@@ -38,6 +38,8 @@ monitor:
   assert.equal(c.intake.path, "/tlsrpt-in");
   assert.equal(c.intake.perMinute, 0);
   assert.equal(c.session.lifetimeMs, 2 * 3_600_000);
+  assert.equal(c.session.trustProxy, true);
+  assert.equal(parseServeConfig("", "empty.yml", "./d.db").session.trustProxy, false);
   assert.deepEqual(c.metrics, { expose: "listen", listen: { host: "127.0.0.1", port: 9464 } });
   assert.equal(c.users[0]?.role, "admin");
   assert.deepEqual(c.monitor, { domains: ["example.com"], every: "1h" });
@@ -48,6 +50,7 @@ test("bad values name the key path, the value, what is accepted and the line", (
   const text = `listen: nowhere
 session:
   lifetime: forever
+  trust_proxy: sometimes
 users:
   - name: bob
     role: superuser
@@ -67,6 +70,7 @@ colour: blue
   assert.match(byPath.get("listen")?.accepted ?? "", /HOST:PORT/);
   assert.equal(byPath.get("listen")?.line, 1);
   assert.match(byPath.get("session.lifetime")?.accepted ?? "", /duration from 1m to 30d/);
+  assert.match(byPath.get("session.trust_proxy")?.accepted ?? "", /reverse proxy/);
   assert.equal(byPath.get("session.lifetime")?.line, 3);
   assert.match(byPath.get("users[0].role")?.accepted ?? "", /admin or read-only/);
   assert.match(byPath.get("users[0].password_hash")?.accepted ?? "", /hash-password/);

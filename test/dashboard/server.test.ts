@@ -120,23 +120,40 @@ test("metrics on their own address without auth, and not on the main port", {
   }
 });
 
+/** A failed login attempt, optionally claiming a client address; its status. */
+async function wrongLogin(url: string, forwardedFor?: string): Promise<Response> {
+  const { cookie, csrf } = await defaultLoginForm(url);
+  return fetch(`${url}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      cookie,
+      ...(forwardedFor === undefined ? {} : { "x-forwarded-for": forwardedFor }),
+    },
+    body: new URLSearchParams({ csrf, user: ADMIN.user, password: "wrong" }).toString(),
+  });
+}
+
 test("logins are rate limited per client; the intake refuses an oversized report with 413", {
   timeout: 60_000,
 }, async () => {
   const s = await serve({
     generated: 5,
-    config: { session: { lifetimeMs: 3_600_000, secureCookie: "auto", loginsPerMinute: 3 } },
+    config: {
+      session: {
+        lifetimeMs: 3_600_000,
+        secureCookie: "auto",
+        loginsPerMinute: 3,
+        trustProxy: false,
+      },
+    },
   });
   try {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const { cookie, csrf } = await defaultLoginForm(s.url);
-      const res = await fetch(`${s.url}/login`, {
-        method: "POST",
-        redirect: "manual",
-        headers: { "content-type": "application/x-www-form-urlencoded", cookie },
-        body: new URLSearchParams({ csrf, user: ADMIN.user, password: "wrong" }).toString(),
-      });
+      // Without trust_proxy a claimed address changes nothing: the socket is the client.
+      const res = await wrongLogin(s.url, `198.51.100.${i}`);
       statuses.push(res.status);
       if (res.status === 429) assert.ok(Number(res.headers.get("retry-after")) > 0);
     }
@@ -149,6 +166,33 @@ test("logins are rate limited per client; the intake refuses an oversized report
       body: big,
     });
     assert.equal(res.status, 413);
+  } finally {
+    await s.close();
+  }
+});
+
+test("behind a proxy (session.trust_proxy) logins are limited per X-Forwarded-For client", {
+  timeout: 60_000,
+}, async () => {
+  const s = await serve({
+    generated: 1,
+    config: {
+      session: {
+        lifetimeMs: 3_600_000,
+        secureCookie: "auto",
+        loginsPerMinute: 2,
+        trustProxy: true,
+      },
+    },
+  });
+  try {
+    const one: number[] = [];
+    // The proxy appends the address it saw; an earlier entry is the client's own claim.
+    for (let i = 0; i < 3; i++)
+      one.push((await wrongLogin(s.url, `10.9.9.${i}, 203.0.113.1`)).status);
+    assert.deepEqual(one, [401, 401, 429]);
+    // Another client behind the same proxy has a bucket of its own.
+    assert.equal((await wrongLogin(s.url, "203.0.113.2")).status, 401);
   } finally {
     await s.close();
   }
