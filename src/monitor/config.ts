@@ -19,6 +19,8 @@ export interface WebhookTarget {
   url: string;
   /** Sent with every POST (e.g. an Authorization header); never logged. */
   headers: Record<string, string>;
+  /** PEM roots trusted for this receiver besides the system's (a private CA); null: system only. */
+  caFile: string | null;
 }
 
 export interface MailTarget {
@@ -233,19 +235,37 @@ function checkSettings(r: Reader, value: unknown, path: string[]): MonitorCheckS
 function delivery(r: Reader, value: unknown, path: string[]): MonitorConfig["delivery"] {
   const o = r.object(value ?? {}, path, ["webhooks", "mail", "timeout"]);
   const webhooks =
-    r.list(o?.webhooks ?? [], [...path, "webhooks"], "a list of {url, headers}", (v, p) => {
-      const w = r.object(v, p, ["url", "headers"]);
-      if (w === null) return null;
-      const url = r.url(w.url, [...p, "url"]);
-      const headers: Record<string, string> = {};
-      const h = r.object(w.headers ?? {}, [...p, "headers"], null);
-      for (const [k, hv] of Object.entries(h ?? {})) {
-        if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k) || typeof hv !== "string" || /[\r\n]/.test(hv))
-          r.problem([...p, "headers", k], "(hidden)", "a header name with a one-line string value");
-        else headers[k] = hv;
-      }
-      return url === null ? null : { url, headers };
-    }) ?? [];
+    r.list(
+      o?.webhooks ?? [],
+      [...path, "webhooks"],
+      "a list of {url, headers, ca_file}",
+      (v, p) => {
+        const w = r.object(v, p, ["url", "headers", "ca_file"]);
+        if (w === null) return null;
+        const url = r.url(w.url, [...p, "url"]);
+        const headers: Record<string, string> = {};
+        const h = r.object(w.headers ?? {}, [...p, "headers"], null);
+        for (const [k, hv] of Object.entries(h ?? {})) {
+          if (
+            !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k) ||
+            typeof hv !== "string" ||
+            /[\r\n]/.test(hv)
+          )
+            r.problem(
+              [...p, "headers", k],
+              "(hidden)",
+              "a header name with a one-line string value",
+            );
+          else headers[k] = hv;
+        }
+        let caFile: string | null = null;
+        if (w.ca_file !== undefined) {
+          if (typeof w.ca_file === "string" && w.ca_file !== "") caFile = w.ca_file;
+          else r.problem([...p, "ca_file"], w.ca_file, "the path of a PEM file");
+        }
+        return url === null ? null : { url, headers, caFile };
+      },
+    ) ?? [];
   return {
     webhooks,
     mail: o?.mail === undefined ? null : mail(r, o.mail, [...path, "mail"]),

@@ -9,7 +9,7 @@ import type { SqlRunner } from "../reports/sql.ts";
 import type { MonitorConfig } from "./config.ts";
 import { alertMail } from "./mail.ts";
 import { markFailed, markSent, pending, shownTarget } from "./outbox-queries.ts";
-import { postWebhook } from "./webhook.ts";
+import { postWebhook, webhookRoots } from "./webhook.ts";
 
 const FIRST_RETRY_MS = 30_000;
 const MAX_RETRY_MS = 3_600_000;
@@ -83,5 +83,6 @@ async function send(target: string, payload: string, d: Delivery): Promise<void>
   const hook = d.config.delivery.webhooks.find((w) => w.url === url);
   if (hook === undefined)
     throw new Error("not configured: this webhook is no longer in the config");
-  await postWebhook(hook.url, hook.headers, payload, { timeoutMs });
+  const ca = hook.caFile === null ? undefined : webhookRoots(hook.caFile);
+  await postWebhook(hook.url, hook.headers, payload, { timeoutMs, ...(ca ? { ca } : {}) });
 }

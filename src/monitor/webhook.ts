@@ -3,8 +3,10 @@
 // receiver that is down) is an error the outbox retries. The answer's body is
 // read and dropped, never more than a little of it.
 
+import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { rootCertificates } from "node:tls";
 
 const MAX_ANSWER_BYTES = 64 * 1024;
 
@@ -51,4 +53,22 @@ export async function postWebhook(
     });
     req.end(bytes);
   });
+}
+
+/**
+ * The roots for a receiver with `ca_file`: the system's plus the file's, since
+ * Node's `ca` option replaces the defaults. Read at each send, so a renewed
+ * private CA is picked up without a restart; an unreadable file is a delivery
+ * error (the outbox retries), named with its path.
+ */
+export function webhookRoots(caFile: string): string[] {
+  let pem: string;
+  try {
+    pem = readFileSync(caFile, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read the webhook's ca_file ${caFile}: ${(error as Error).message}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+    throw new Error(`the webhook's ca_file ${caFile} holds no PEM certificate`);
+  return [...rootCertificates, pem];
 }

@@ -71,6 +71,7 @@ delivery:
   webhooks:
     - url: https://hooks.example.net/mtasts
       headers: {Authorization: "Bearer abc"}
+      ca_file: /etc/mtasts/hooks-ca.pem
   mail:
     smtp: {host: smtp.example.net, port: 587, starttls: true, auth: {user: u, pass: p}}
     from: mtasts@example.com
@@ -92,7 +93,11 @@ renotify: 1d
   assert.deepEqual(c.rules.newResultType, { windowMs: 2 * 86_400_000 });
   assert.equal(c.rules.idOutOfStep, false);
   assert.deepEqual(c.delivery.webhooks, [
-    { url: "https://hooks.example.net/mtasts", headers: { Authorization: "Bearer abc" } },
+    {
+      url: "https://hooks.example.net/mtasts",
+      headers: { Authorization: "Bearer abc" },
+      caFile: "/etc/mtasts/hooks-ca.pem",
+    },
   ]);
   assert.deepEqual(c.delivery.mail, {
     smtp: {
@@ -130,7 +135,7 @@ test("every mistake is named by path, value and what is accepted, secrets hidden
       delivery: {
         webhooks: [
           { url: "ftp://x.example" },
-          { url: "https://h.example", headers: { "X-Key": "a\r\nb: c" } },
+          { url: "https://h.example", headers: { "X-Key": "a\r\nb: c" }, ca_file: 7 },
         ],
         mail: { smtp: { port: 70000, auth: { user: "u" } }, from: "nobody", to: [] },
       },
@@ -149,6 +154,7 @@ test("every mistake is named by path, value and what is accepted, secrets hidden
     "serve.monitor.rules.cert_expiry_days = 0: expected false, or a whole number of days from 1 to 365",
     'serve.monitor.delivery.webhooks[0].url = "ftp://x.example": expected an http:// or https:// URL',
     'serve.monitor.delivery.webhooks[1].headers.X-Key = "(hidden)": expected a header name with a one-line string value',
+    "serve.monitor.delivery.webhooks[1].ca_file = 7: expected the path of a PEM file",
     'serve.monitor.delivery.mail.smtp.auth = "(hidden)": expected {user: <string>, pass: <string>}',
     "serve.monitor.delivery.mail.smtp.host is missing: expected a host name",
     'serve.monitor.delivery.mail.from = "nobody": expected a mail address such as alerts@example.com',
