@@ -5,7 +5,7 @@
 
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createResolver, parseServerAddress, systemServers } from "../adapters/dns.ts";
+import { createResolver, systemServers } from "../adapters/dns.ts";
 import { parseTsigKey, type TsigKey } from "../adapters/dns-update.ts";
 import { checkDomain as checkLive, defaultCheckDeps } from "../check/index.ts";
 import { checkDomain, checkMaxAge, checkMode, checkPatterns, checkTtl } from "../generate/index.ts";
@@ -20,6 +20,7 @@ import {
 import { parsedOrHelp } from "./args.ts";
 import { checkFlags } from "./check-flags.ts";
 import { humanDuration, printable, renderDiagnostics, type Style, styleFor } from "./render.ts";
+import { parseUpdateServer, type UpdateServer, updateServerAddress } from "./update-server.ts";
 
 export const ROLLOUT_HELP = `Usage:
   mtasts rollout <domain> --to testing|enforce|none [--policies DIR]
@@ -36,7 +37,8 @@ withdraws MTA-STS (§8.3) and prints when the records may be deleted.
 Options:
   --to MODE             testing, enforce or none
   --policies DIR        write DIR/<domain>.txt (what 'mtasts host --policies DIR' serves)
-  --update-server H:P   publish the id by RFC 2136 dynamic update (needs --policies)
+  --update-server H:P   publish the id by RFC 2136 dynamic update (needs --policies);
+                        H is an address or the primary nameserver's name
   --tsig-key N:ALG:B64  TSIG key for the update (hmac-sha256 or hmac-sha512)
   --tsig-file FILE      the key as a named.conf key statement (tsig-keygen output)
   --zone ZONE           the zone to update (default: the domain)
@@ -97,13 +99,13 @@ export async function runRollout(args: readonly string[], io: RolloutIo): Promis
   const flags = checkFlags(v);
   if (!flags.ok) return usage(flags.message);
   const { servers, options, dnsTimeoutMs } = flags;
-  let dnsTarget: { host: string; port: number } | null = null;
+  let dnsTarget: UpdateServer | null = null;
   let key: TsigKey | undefined;
   if (v["update-server"] !== undefined) {
-    dnsTarget = parseServerAddress(v["update-server"]);
+    dnsTarget = parseUpdateServer(v["update-server"]);
     if (dnsTarget === null)
       return usage(
-        `--update-server ${JSON.stringify(v["update-server"])} is not HOST:PORT (an IP address)`,
+        `--update-server ${JSON.stringify(v["update-server"])} is not HOST[:PORT] (an IP address or a host name)`,
       );
     if (v.policies === undefined) {
       return usage(
@@ -150,8 +152,14 @@ export async function runRollout(args: readonly string[], io: RolloutIo): Promis
     if (problem !== null) return usage(`--policies ${JSON.stringify(v.policies)} ${problem}`);
     deps.files = policyDirectory(v.policies);
   }
-  if (dnsTarget !== null)
-    deps.dns = dnsPublisher(typeof zone === "string" ? zone : zone.value, dnsTarget, key);
+  if (dnsTarget !== null) {
+    const target = await updateServerAddress(dnsTarget, resolver);
+    if ("error" in target) {
+      io.stderr.write(`mtasts: ${target.error}; nothing was changed\n`);
+      return 3;
+    }
+    deps.dns = dnsPublisher(typeof zone === "string" ? zone : zone.value, target, key);
+  }
   let close = async () => {};
   if (v.db !== undefined) {
     const { openReportStore } = await import("../reports/store.ts");

@@ -131,11 +131,11 @@ test("usage errors: exit 2 naming the argument", async () => {
         "--to",
         "testing",
         "--update-server",
-        "ns.example:53",
+        "ns..example:53",
         "--policies",
         "/tmp",
       ],
-      /--update-server "ns\.example:53"/,
+      /--update-server "ns\.\.example:53" is not HOST\[:PORT\]/,
     ],
     [
       [
