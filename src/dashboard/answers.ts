@@ -25,9 +25,6 @@ export interface Sources {
   now: () => Date;
 }
 
-/** The most alerts MonitorView.alerts() lists at once (docs/monitor.md). */
-const OPEN_ALERTS_MAX = 10_000;
-
 export interface DomainRow {
   domain: string;
   monitored: boolean;
@@ -57,10 +54,7 @@ export async function domainsAnswer(src: Sources): Promise<DomainsAnswer> {
   const alerts = new Map<string, number>();
   if (src.monitor !== null) {
     for (const c of await src.monitor.latestChecks()) checks.set(c.domain, c);
-    // Counted from the list: ask for all of them, not the monitor's default first 100.
-    for (const a of await src.monitor.alerts({ state: "open", limit: OPEN_ALERTS_MAX })) {
-      alerts.set(a.domain, (alerts.get(a.domain) ?? 0) + 1);
-    }
+    for (const [domain, n] of await src.monitor.openAlertCounts()) alerts.set(domain, n);
   }
   const byDomain = new Map(activity.map((a) => [a.domain, a]));
   const names = [...new Set([...monitored, ...reported])];

@@ -63,6 +63,13 @@ export async function listAlerts(
   });
 }
 
+export async function openAlertCounts(db: SqlRunner): Promise<Map<string, number>> {
+  const rows = await db.all(
+    "SELECT domain, COUNT(*) AS n FROM monitor_alerts WHERE state = 'open' GROUP BY domain",
+  );
+  return new Map(rows.map((r) => [String(r.domain), Number(r.n)]));
+}
+
 /** The new alert's id, or null when a live alert with the same key appeared meanwhile. */
 export async function insertAlert(db: SqlRunner, a: NewAlert, at: Date): Promise<string | null> {
   const rows = await db.all(

@@ -8,7 +8,14 @@ import type { Transporter } from "nodemailer";
 import { type CheckDeps, type CheckOptions, checkDomain } from "../check/index.ts";
 import { policyDomain } from "../core/names.ts";
 import type { ReportStore } from "../reports/store.ts";
-import { getAlert, listAlerts, pruneAlerts, resolveAlert, snoozeAlert } from "./alert-queries.ts";
+import {
+  getAlert,
+  listAlerts,
+  openAlertCounts,
+  pruneAlerts,
+  resolveAlert,
+  snoozeAlert,
+} from "./alert-queries.ts";
 import { checkRunOf } from "./check-run.ts";
 import type { MonitorConfig } from "./config.ts";
 import { openMonitorDb } from "./db.ts";
@@ -177,6 +184,7 @@ export async function openMonitor(config: MonitorConfig, deps: MonitorDeps): Pro
     checkHistory: (domain, limit) => read(() => runHistory(db, domain, limit)),
     policyHistory: (domain) => read(() => policyChanges(db, domain)),
     alerts: (filter) => read(() => listAlerts(db, filter)),
+    openAlertCounts: () => read(() => openAlertCounts(db)),
     snooze: (id, until) => {
       if (Number.isNaN(until.getTime())) throw new RangeError("snooze needs a valid date");
       return exclusive(() => snoozeAlert(db, id, until));

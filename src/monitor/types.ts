@@ -65,6 +65,8 @@ export interface MonitorView {
     domain: string,
   ): Promise<{ at: Date; mode: PolicyMode | null; policyId: string | null }[]>;
   alerts(filter: { state?: AlertState; domain?: string; limit?: number }): Promise<Alert[]>;
+  /** Open alerts per domain (domains with none are absent), however many there are. */
+  openAlertCounts(): Promise<Map<string, number>>;
   /** False when there is no such alert. */
   snooze(id: string, until: Date): Promise<boolean>;
   resolve(id: string): Promise<boolean>;

@@ -95,6 +95,8 @@ for (const backend of backends) {
       assert.match(rate?.message ?? "", /10\.0% of 1000 TLS sessions to rep\.test failed/);
       assert.ok(rate && rate.lastSeen > rate.firstSeen, "later evaluations update lastSeen");
       assert.equal(hook.bodies.length, 2, "one webhook notice per alert, not per evaluation");
+      // Counted by the database, as the dashboard's domain list shows them.
+      assert.deepEqual([...(await monitor.openAlertCounts())], [["rep.test", 2]]);
       for (const b of hook.bodies) {
         assert.equal(b.json.event, "alert.opened");
         assert.equal(b.headers.authorization, "Bearer t0ken");
@@ -106,6 +108,7 @@ for (const backend of backends) {
       const changes = await monitor.evaluate();
       assert.equal(changes.resolved, 2);
       assert.deepEqual(await monitor.alerts({ state: "open" }), []);
+      assert.equal((await monitor.openAlertCounts()).size, 0, "resolved alerts are not counted");
       assert.equal((await monitor.alerts({ state: "resolved", domain: "rep.test" })).length, 2);
       assert.deepEqual(
         hook.bodies.map((b) => b.json.event),
