@@ -100,6 +100,7 @@ async function run(
       now: deps.now,
       ...(options.ca ? { ca: options.ca } : {}),
       ...(options.httpsPort !== undefined ? { port: options.httpsPort } : {}),
+      ...(options.describePolicyCertificate === false ? { describeChain: false } : {}),
     })
     .then((fetched) => {
       const step = policyStep(fetched, policyHostName, sts.value?.id ?? null, deps.now());

@@ -45,6 +45,13 @@ export interface CheckOptions {
    * on someone else's servers.
    */
   fetchWithoutRecord?: boolean;
+  /**
+   * Read and describe the policy host's certificate after a verified handshake
+   * (default true: `policy.certificate` in the result). A survey sets false:
+   * it never shows it, and reading the chain is a large share of a fetch's CPU.
+   * A certificate that fails verification is described either way.
+   */
+  describePolicyCertificate?: boolean;
 }
 
 export interface RecordResult {

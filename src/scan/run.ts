@@ -29,6 +29,7 @@ export async function scanDomain(
     ...options.check,
     probeMx: options.probeMx,
     fetchWithoutRecord: false,
+    describePolicyCertificate: false,
   });
   return scanRecord(result, item.input, options.probeMx);
 }

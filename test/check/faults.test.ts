@@ -146,6 +146,32 @@ test("a healthy domain with three MX hosts is ok, each MX passes MTA-STS", () =>
   assert.equal(r.findings.filter((f) => f.code === "mx.tls.ok").length, 3);
 });
 
+test("describePolicyCertificate: false skips the policy host's certificate, and only that", async () => {
+  const deps = lab.checkDeps();
+  const full = results.get("healthy.test");
+  assert.ok(full?.policy?.certificate, "by default the policy host's certificate is described");
+  const lean = await checkDomain("healthy.test", deps, {
+    ...lab.checkOptions,
+    timeoutMs: 4000,
+    describePolicyCertificate: false,
+  });
+  assert.equal(lean.policy?.certificate, undefined);
+  assert.equal(lean.status, full.status);
+  assert.deepEqual(
+    lean.findings.map((f) => f.code),
+    full.findings.map((f) => f.code),
+  );
+  // A certificate that fails verification is still described, whatever the option.
+  const bad = cases.find((k) => k.code === "fetch.certificate.expired");
+  assert.ok(bad);
+  const failed = await checkDomain(bad.spec.domain, deps, {
+    ...lab.checkOptions,
+    timeoutMs: 4000,
+    describePolicyCertificate: false,
+  });
+  assert.ok(failed.policy?.certificate, "the refused certificate is shown");
+});
+
 for (const k of cases) {
   test(`fault ${k.spec.faults?.join(",") || JSON.stringify(Object.fromEntries(Object.entries(k.spec).filter(([key]) => !["domain", "mx"].includes(key))))} → ${k.code}`, () => {
     const r = results.get(k.spec.domain);
