@@ -60,7 +60,16 @@ export function createDashboardApp(o: DashboardOptions): DashboardApp {
     path: intakePath,
     rateLimit: perMinute === 0 ? false : { burst: perMinute, perSecond: perMinute / 60 },
     trustProxy: o.config.intake.trustProxy,
-    ...(o.ingest === undefined ? {} : { ingest: o.ingest }),
+    ...(o.ingest === undefined && o.config.intake.managedDomains === null
+      ? {}
+      : {
+          ingest: {
+            ...o.ingest,
+            ...(o.config.intake.managedDomains === null
+              ? {}
+              : { domains: new Set(o.config.intake.managedDomains) }),
+          },
+        }),
     onEvent: (e) => {
       metrics.intake(e);
       if (e.type === "report" && e.outcome.status === "stored") o.onReportStored?.();

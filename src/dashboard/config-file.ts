@@ -5,6 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { isNode, LineCounter, parseDocument } from "yaml";
+import { policyDomain } from "../core/names.ts";
 import {
   ConfigError,
   type ConfigProblem,
@@ -103,7 +104,8 @@ export function parseServeConfig(text: string, file: string, defaultDb: string):
         config.tls = { cert: t.cert, key: t.key };
     }
   }
-  section(raw, "intake", ["path", "rate_limit", "trust_proxy"], bad, known, (s) => {
+  const intakeKeys = ["path", "rate_limit", "trust_proxy", "managed_domains"];
+  section(raw, "intake", intakeKeys, bad, known, (s) => {
     if (s.path !== undefined) {
       if (
         typeof s.path !== "string" ||
@@ -130,6 +132,22 @@ export function parseServeConfig(text: string, file: string, defaultDb: string):
       if (typeof s.trust_proxy !== "boolean")
         bad(["intake", "trust_proxy"], s.trust_proxy, "true or false");
       else config.intake.trustProxy = s.trust_proxy;
+    }
+    if (s.managed_domains !== undefined) {
+      const list = Array.isArray(s.managed_domains) ? s.managed_domains : null;
+      const accepted = "a list of policy domains (e.g. [example.com, example.net])";
+      if (list === null || list.length === 0)
+        bad(["intake", "managed_domains"], s.managed_domains, accepted);
+      else {
+        const domains: string[] = [];
+        list.forEach((d, i) => {
+          const name = typeof d === "string" ? policyDomain(d) : null;
+          if (name === null)
+            bad(["intake", "managed_domains", i], d, "a domain name such as example.com");
+          else domains.push(name);
+        });
+        config.intake.managedDomains = domains;
+      }
     }
   });
   const sessionKeys = ["lifetime", "secure_cookie", "logins_per_minute", "trust_proxy"];

@@ -14,7 +14,13 @@ export interface ServeConfig {
   db: string;
   /** PEM files; with them the server speaks HTTPS and cookies are Secure. */
   tls: { cert: string; key: string } | null;
-  intake: { path: string; perMinute: number; trustProxy: boolean };
+  intake: {
+    path: string;
+    perMinute: number;
+    trustProxy: boolean;
+    /** Policy domains we manage (A-labels); reports for others are quarantined. Null: accept all. */
+    managedDomains: string[] | null;
+  };
   session: {
     lifetimeMs: number;
     secureCookie: boolean | "auto";
@@ -37,7 +43,7 @@ export function defaultConfig(db: string): ServeConfig {
     listen: DEFAULT_LISTEN,
     db,
     tls: null,
-    intake: { path: "/tlsrpt", perMinute: 300, trustProxy: false },
+    intake: { path: "/tlsrpt", perMinute: 300, trustProxy: false, managedDomains: null },
     session: {
       lifetimeMs: 12 * 3_600_000,
       secureCookie: "auto",

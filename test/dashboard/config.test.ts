@@ -20,7 +20,7 @@ test("a full config loads; monitor: passes through untouched", async () => {
   const c = parseServeConfig(
     `listen: "[::1]:9000"
 db: postgres://u@127.0.0.1/db
-intake: { path: /reports/tlsrpt-in, rate_limit: 0, trust_proxy: true }
+intake: { path: /reports/tlsrpt-in, rate_limit: 0, trust_proxy: true, managed_domains: [Example.COM, bücher.example] }
 session: { lifetime: 2h, secure_cookie: true, logins_per_minute: 5, trust_proxy: true }
 metrics: { expose: listen, listen: "127.0.0.1:9464" }
 users:
@@ -37,6 +37,8 @@ monitor:
   assert.deepEqual(c.listen, { host: "::1", port: 9000 });
   assert.equal(c.intake.path, "/tlsrpt-in");
   assert.equal(c.intake.perMinute, 0);
+  assert.deepEqual(c.intake.managedDomains, ["example.com", "xn--bcher-kva.example"]);
+  assert.equal(parseServeConfig("", "empty.yml", "./d.db").intake.managedDomains, null);
   assert.equal(c.session.lifetimeMs, 2 * 3_600_000);
   assert.equal(c.session.trustProxy, true);
   assert.equal(parseServeConfig("", "empty.yml", "./d.db").session.trustProxy, false);
@@ -56,7 +58,7 @@ users:
     role: superuser
     password_hash: plain-text-password
 metrics: { expose: sometimes }
-intake: { path: /api }
+intake: { path: /api, managed_domains: [ok.example, "not a domain"] }
 colour: blue
 `;
   let error: unknown;
@@ -80,6 +82,7 @@ colour: blue
   );
   assert.match(byPath.get("metrics.expose")?.accepted ?? "", /off, token/);
   assert.match(byPath.get("intake.path")?.accepted ?? "", /not \/, \/api/);
+  assert.match(byPath.get("intake.managed_domains[1]")?.accepted ?? "", /domain name/);
   assert.match(byPath.get("colour")?.accepted ?? "", /one of the keys/);
   assert.match(error.message, /^serve.yml: \d+ problems/);
 });

@@ -198,6 +198,54 @@ test("behind a proxy (session.trust_proxy) logins are limited per X-Forwarded-Fo
   }
 });
 
+test("intake.managed_domains: a report for another policy domain is quarantined (202), ours stored (201)", {
+  timeout: 60_000,
+}, async () => {
+  const s = await serve({
+    generated: 1,
+    config: {
+      intake: {
+        path: "/tlsrpt",
+        perMinute: 0,
+        trustProxy: false,
+        managedDomains: ["ours.example"],
+      },
+    },
+  });
+  const report = (domain: string) =>
+    JSON.stringify({
+      "organization-name": "Sender Ltd",
+      "date-range": {
+        "start-datetime": "2026-11-20T00:00:00Z",
+        "end-datetime": "2026-11-20T23:59:59Z",
+      },
+      "contact-info": "tlsrpt@sender.example",
+      "report-id": `2026-11-20_${domain}`,
+      policies: [
+        {
+          policy: { "policy-type": "no-policy-found", "policy-domain": domain },
+          summary: { "total-successful-session-count": 9, "total-failure-session-count": 0 },
+        },
+      ],
+    });
+  const post = (body: string) =>
+    fetch(`${s.url}/tlsrpt`, {
+      method: "POST",
+      headers: { "content-type": "application/tlsrpt+json" },
+      body,
+    });
+  try {
+    const theirs = await post(report("theirs.example"));
+    assert.equal(theirs.status, 202);
+    assert.equal(((await theirs.json()) as { status: string }).status, "quarantined");
+    const ours = await post(report("ours.example"));
+    assert.equal(ours.status, 201);
+    assert.equal(((await ours.json()) as { status: string }).status, "stored");
+  } finally {
+    await s.close();
+  }
+});
+
 test("sessions expire after their lifetime; forged ids are not sessions", {
   timeout: 60_000,
 }, () => {
