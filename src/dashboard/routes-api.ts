@@ -3,6 +3,7 @@
 // and role checks in app.ts.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { ALERT_STATES } from "../monitor/types.ts";
 import { checkNow, resolveAlert, snoozeAlert, snoozeHours } from "./actions.ts";
 import {
   alertsAnswer,
@@ -23,8 +24,6 @@ import {
   Query,
   reportsFilter,
 } from "./params.ts";
-
-const ALERT_STATES = ["open", "snoozed", "resolved"] as const;
 
 export interface ApiRequest {
   req: IncomingMessage;

@@ -3,6 +3,7 @@
 // never repeats an action.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { ALERT_STATES } from "../monitor/types.ts";
 import { checkNow, resolveAlert, snoozeAlert, snoozeHours } from "./actions.ts";
 import {
   alertsAnswer,
@@ -29,8 +30,6 @@ import {
   reportsFilter,
 } from "./params.ts";
 import { methodNotAllowed, sendRaw } from "./routes-api.ts";
-
-const ALERT_STATES = ["open", "snoozed", "resolved"] as const;
 
 export interface PageRequest {
   req: IncomingMessage;

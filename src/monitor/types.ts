@@ -13,7 +13,9 @@ export type AlertRule =
   | "policy-host"
   | "id-out-of-step";
 
-export type AlertState = "open" | "snoozed" | "resolved";
+/** Every state an alert can be in; the dashboard's filters accept exactly these. */
+export const ALERT_STATES = ["open", "snoozed", "resolved"] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
 
 export interface Alert {
   id: string;
