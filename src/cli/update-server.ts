@@ -3,21 +3,20 @@
 // optional port; a name is resolved with the same resolvers as the checks.
 
 import { addressesOf, parseServerAddress, type Resolver } from "../adapters/dns.ts";
+import { policyDomain } from "../core/names.ts";
 
 export type UpdateServer = { host: string; port: number } | { name: string; port: number };
-
-const NAME =
-  /^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/;
 
 /** The server as given, or null when it is neither an address nor a host name (with :PORT). */
 export function parseUpdateServer(text: string): UpdateServer | null {
   const address = parseServerAddress(text);
   if (address !== null) return address;
   const m = /^([^:[\]\s]+)(?::(\d{1,5}))?$/.exec(text.trim());
-  if (m === null || !NAME.test(m[1] as string)) return null;
+  const name = m === null ? null : policyDomain(m[1] as string);
+  if (m === null || name === null) return null;
   const port = m[2] === undefined ? 53 : Number(m[2]);
   if (port < 1 || port > 65_535) return null;
-  return { name: (m[1] as string).replace(/\.$/, "").toLowerCase(), port };
+  return { name, port };
 }
 
 /** An address to send updates to; a name's first address (IPv4 first, as resolved). */
