@@ -55,21 +55,14 @@ export function createDashboardApp(o: DashboardOptions): DashboardApp {
   const assets = loadAssets();
   const intakePath = o.config.intake.path;
   const perMinute = o.config.intake.perMinute;
+  const managed = o.config.intake.managedDomains;
+  const ingest = managed === null ? o.ingest : { ...o.ingest, domains: new Set(managed) };
   const intake: ReportHandler = createReportHandler({
     store: o.store,
     path: intakePath,
     rateLimit: perMinute === 0 ? false : { burst: perMinute, perSecond: perMinute / 60 },
     trustProxy: o.config.intake.trustProxy,
-    ...(o.ingest === undefined && o.config.intake.managedDomains === null
-      ? {}
-      : {
-          ingest: {
-            ...o.ingest,
-            ...(o.config.intake.managedDomains === null
-              ? {}
-              : { domains: new Set(o.config.intake.managedDomains) }),
-          },
-        }),
+    ...(ingest === undefined ? {} : { ingest }),
     onEvent: (e) => {
       metrics.intake(e);
       if (e.type === "report" && e.outcome.status === "stored") o.onReportStored?.();
