@@ -409,7 +409,12 @@ for (const [i, backend] of backends.entries()) {
           algorithm: "ed25519-sha256",
         };
         // mailauth signs with signatureData; its types only declare the flat fields.
-        const signed = await dkimSign(message, { ...data, signatureData: [data] } as typeof data);
+        // signTime: one t= for the signed copy and the header (see signMail in intake-fixtures.ts).
+        const signed = await dkimSign(message, {
+          ...data,
+          signatureData: [data],
+          signTime: new Date(),
+        } as typeof data);
         return new Uint8Array(Buffer.concat([Buffer.from(signed.signatures), message]));
       };
       const strict: IngestOptions = { dkim, unsigned: "quarantine" };

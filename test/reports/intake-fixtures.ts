@@ -210,7 +210,15 @@ export async function signMail(message: Buffer, key: DkimKey): Promise<Buffer> {
     "mime-version",
     "content-type",
   ].join(":") as unknown as string[];
-  const signed = await dkimSign(message, { ...data, headerList, signatureData: [data] });
+  // signTime fixes t= once: without it mailauth stamps the clock twice, once for
+  // the signed copy and once for the header it returns, and a second boundary
+  // between the two breaks the signature (about 1 in 500 signings).
+  const signed = await dkimSign(message, {
+    ...data,
+    headerList,
+    signatureData: [data],
+    signTime: new Date(),
+  });
   if (signed.errors.length > 0) throw signed.errors[0];
   return Buffer.concat([Buffer.from(signed.signatures), message]);
 }
