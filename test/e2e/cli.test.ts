@@ -294,3 +294,28 @@ test("text output: readable verdict, codes, no colour when not a TTY", () => {
   assert.match(ok.stdout, /report is valid/);
   assert.match(ok.stdout, /1840 successful, 12 failed/);
 });
+
+/** A `node` older than 24 on PATH (Debian's, here), or null. */
+function olderNode(): string | null {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    const candidate = join(dir || ".", "node");
+    const r = spawnSync(candidate, ["--version"], { encoding: "utf8", timeout: 10_000 });
+    const major = /^v(\d+)\./.exec(r.stdout ?? "")?.[1];
+    if (r.status === 0 && major !== undefined && Number(major) < 24) return candidate;
+  }
+  return null;
+}
+
+test("an older Node gets one message naming the Node to use, exit 3, not a loader stack trace", (t) => {
+  const old = olderNode();
+  if (old === null) {
+    t.skip("no node older than 24 on PATH (Debian's nodejs package provides one)");
+    return;
+  }
+  const r = spawnSync(old, [bin, "check", "example.test"], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(r.status, 3, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^mtasts: needs Node\.js 24 or later; this is Node\.js v\d+/);
+  assert.ok(r.stderr.includes("node_modules/node/bin/node"), r.stderr);
+  assert.doesNotMatch(r.stderr, /ERR_UNKNOWN_FILE_EXTENSION|at /);
+});
