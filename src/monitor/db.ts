@@ -1,138 +1,21 @@
-// The monitor's own connection to the report store's database (the same --db
-// value): a SQLite file (node:sqlite, WAL, so the report writer and the
-// monitor share it) or a postgres:// URL (optional ?schema=NAME). It speaks
-// the report store's SqlRunner shape, so the queries are written once for both.
+// The monitor's tables live in the report store's database (the same --db),
+// under their own migration list; reports/tables-db.ts opens it.
 
-import { resolve } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { Pool, type PoolClient } from "pg";
-import { migratePostgres, migrateSqlite } from "../reports/migrations.ts";
-import { parseUrl, pgRunner } from "../reports/postgres-store.ts";
-import type { SqlRunner } from "../reports/sql.ts";
-import { sqliteRunner } from "../reports/sqlite-store.ts";
+import { openTablesDb, type TablesDb } from "../reports/tables-db.ts";
 import { monitorMigrations } from "./schema.ts";
 
-export interface MonitorDb extends SqlRunner {
-  /**
-   * Runs `work` all or nothing. Callers never run two at once on one
-   * MonitorDb, and `work` awaits nothing but `tx`: with SQLite the statements
-   * are synchronous, so the transaction never yields to the event loop, and
-   * the report store's writer in this process (another connection, which
-   * would wait for our lock synchronously) never runs inside it.
-   */
-  transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
+export type MonitorDb = TablesDb;
 
 /** The database could not be opened or prepared; the message names it and what to check. */
 export class MonitorDbError extends Error {
   override readonly name = "MonitorDbError";
 }
 
-const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
-
-export async function openMonitorDb(db: string): Promise<MonitorDb> {
-  if (POSTGRES_URL.test(db)) return openPostgres(db);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(db)) {
-    throw new MonitorDbError("--db must be a SQLite file path or a postgres:// URL");
-  }
-  return openSqlite(resolve(db));
-}
-
-function openSqlite(target: string): MonitorDb {
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(target, { timeout: 10_000 });
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA foreign_keys = ON");
-  } catch (error) {
-    throw new MonitorDbError(`cannot open SQLite database ${target}: ${reason(error)}`, {
-      cause: error,
-    });
-  }
-  const runner = sqliteRunner(db);
-  try {
-    migrateSqlite(db, monitorMigrations);
-  } catch (error) {
-    db.close();
-    throw new MonitorDbError(`cannot prepare the monitor tables in ${target}: ${reason(error)}`, {
-      cause: error,
-    });
-  }
-  return {
-    ...runner,
-    transaction: async (work) => {
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        const out = await work(runner);
-        db.exec("COMMIT");
-        return out;
-      } catch (error) {
-        if (db.isTransaction) db.exec("ROLLBACK");
-        throw error;
-      }
-    },
-    close: async () => {
-      if (db.isOpen) db.close();
-    },
-  };
-}
-
-async function openPostgres(url: string): Promise<MonitorDb> {
-  let target: ReturnType<typeof parseUrl>;
-  try {
-    target = parseUrl(url);
-  } catch (error) {
-    throw new MonitorDbError((error as Error).message);
-  }
-  const { connectionString, schema } = target;
-  // Messages name host and database only, not the user.
-  const at = new URL(connectionString);
-  const shown = `${at.protocol}//${at.host}${at.pathname}`;
-  const pool = new Pool({
-    connectionString,
-    connectionTimeoutMillis: 10_000,
-    max: 4,
-    ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+export function openMonitorDb(db: string): Promise<MonitorDb> {
+  return openTablesDb(db, {
+    migrations: monitorMigrations,
+    lockKey: "mtasts-monitor",
+    what: "the monitor tables",
+    error: MonitorDbError,
   });
-  pool.on("error", () => {});
-  let client: PoolClient | undefined;
-  try {
-    client = await pool.connect();
-    await migratePostgres(client, monitorMigrations, `mtasts-monitor:${schema ?? ""}`, schema);
-    client.release();
-  } catch (error) {
-    client?.release(true);
-    await pool.end().catch(() => {});
-    throw new MonitorDbError(
-      `cannot prepare the monitor tables in PostgreSQL at ${shown}: ${reason(error)}; check that the server runs and the user may create tables`,
-      { cause: error },
-    );
-  }
-  return {
-    ...pgRunner(pool),
-    transaction: async (work) => {
-      const c = await pool.connect();
-      try {
-        await c.query("BEGIN");
-        const out = await work(pgRunner(c));
-        await c.query("COMMIT");
-        c.release();
-        return out;
-      } catch (error) {
-        await c.query("ROLLBACK").catch(() => {});
-        c.release(true);
-        throw error;
-      }
-    },
-    close: () => pool.end(),
-  };
-}
-
-function reason(error: unknown): string {
-  if (error instanceof AggregateError && error.message === "") {
-    return error.errors.map((e) => (e instanceof Error ? e.message : String(e))).join("; ");
-  }
-  return error instanceof Error ? error.message : String(error);
 }
