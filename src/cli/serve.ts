@@ -158,9 +158,23 @@ export async function runServe(
     io.stderr.write(`mtasts: cannot open the report store: ${(error as Error).message}\n`);
     return EXIT.store;
   }
+  // Sessions outlive a restart in the same database; the open mode keeps none.
+  let sessions: Awaited<ReturnType<typeof openSessionDb>> | null = null;
+  const { openSessionDb } = await import("../dashboard/session-db.ts");
+  if (!open) {
+    try {
+      sessions = await openSessionDb(config.db);
+    } catch (error) {
+      io.stderr.write(`mtasts: cannot open the session table: ${(error as Error).message}\n`);
+      await reader.close().catch(() => {});
+      await store.close().catch(() => {});
+      return EXIT.store;
+    }
+  }
   let monitor: Awaited<ReturnType<MonitorHook>> | null = null;
   const closeStores = async () => {
     await monitor?.close().catch(() => {});
+    await sessions?.close().catch(() => {});
     await reader.close().catch(() => {});
     await store.close().catch(() => {});
   };
@@ -188,6 +202,7 @@ export async function runServe(
       reader: reader.sql,
       open,
       log,
+      ...(sessions === null ? {} : { sessions }),
       ...(monitor === null ? {} : { monitor: monitor.view }),
       ...(monitor?.reportsStored === undefined
         ? {}

@@ -19,6 +19,7 @@ import { createDashboardMetrics, type DashboardMetrics, type RequestKind } from 
 import { errorPage } from "./pages/login.ts";
 import { handleApi } from "./routes-api.ts";
 import { handlePage } from "./routes-pages.ts";
+import type { SessionPersistence } from "./session-db.ts";
 import { loadAssets } from "./static.ts";
 
 export type LogSink = (event: Record<string, unknown>) => void;
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   monitor?: MonitorView;
   /** `--insecure-no-auth`: every visitor is an admin (loopback only; serve.ts checks). */
   open?: boolean;
+  /** Sessions written through to the database (openSessionDb); without it, a restart logs everyone out. */
+  sessions?: SessionPersistence;
   ingest?: IngestOptions;
   /** Called after each report the intake stores (monitoring re-evaluates its rules). */
   onReportStored?: () => void;
@@ -43,7 +46,10 @@ export interface DashboardApp {
   refusesEarly(req: IncomingMessage): boolean;
   /** The metrics exposition text. */
   metricsText(): string;
+  /** Waits for in-flight intake posts and session writes. */
   drain(): Promise<void>;
+  /** Reads back the sessions kept in the database (startDashboard, before listening). */
+  restoreSessions(): Promise<{ restored: number; dropped: number }>;
   readonly metrics: DashboardMetrics;
 }
 
@@ -51,7 +57,13 @@ export function createDashboardApp(o: DashboardOptions): DashboardApp {
   const now = o.now ?? (() => new Date());
   const log: LogSink = o.log ?? (() => {});
   const metrics = createDashboardMetrics();
-  const auth = createAuth(o.config, { open: o.open === true, now: () => now().getTime() });
+  const auth = createAuth(o.config, {
+    open: o.open === true,
+    now: () => now().getTime(),
+    ...(o.sessions === undefined ? {} : { sessions: o.sessions }),
+    onSessionStoreError: (error) =>
+      log({ event: "session-store-failed", error: (error as Error).message }),
+  });
   const assets = loadAssets();
   const intakePath = o.config.intake.path;
   const perMinute = o.config.intake.perMinute;
@@ -214,7 +226,11 @@ export function createDashboardApp(o: DashboardOptions): DashboardApp {
       return isIntake(path) ? intake.refusesEarly(req) : false;
     },
     metricsText,
-    drain: () => intake.drain(),
+    drain: async () => {
+      await intake.drain();
+      await auth.flushSessions();
+    },
+    restoreSessions: () => auth.restoreSessions(),
     metrics,
   };
 }

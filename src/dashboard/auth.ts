@@ -3,11 +3,13 @@
 // an unknown user costs the same scrypt work as a wrong password, so timing
 // does not tell which names exist. Nothing here logs a secret.
 
+import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { clientKey, createRateLimiter } from "../reports/token-bucket.ts";
 import type { Role, ServeConfig } from "./config.ts";
 import { hashPassword, sameSecret, tokenHash, verifyPassword } from "./password.ts";
-import { createSessionTable, type Session } from "./sessions.ts";
+import type { SessionPersistence } from "./session-db.ts";
+import { createSessionTable, type Session, type SessionHooks } from "./sessions.ts";
 
 export const SESSION_COOKIE = "mtasts_session";
 /** Double-submit token for the login form, which has no session yet. */
@@ -34,13 +36,54 @@ export interface Auth {
   /** The open mode's session for a visitor without one. */
   openSession(): { cookie: string; session: Session };
   sessions(): number;
+  /**
+   * Reads back the sessions the database kept, keeping only those whose user
+   * still exists with the same role and password; the others are deleted.
+   */
+  restoreSessions(): Promise<{ restored: number; dropped: number }>;
+  /** Resolves once every session write so far has reached the database. */
+  flushSessions(): Promise<void>;
 }
 
-export function createAuth(
-  config: ServeConfig,
-  options: { open: boolean; now: () => number },
-): Auth {
-  const table = createSessionTable(config.session.lifetimeMs, options.now);
+export interface AuthOptions {
+  open: boolean;
+  now: () => number;
+  /** Where sessions are written through (not in the open mode); without it they live in memory only. */
+  sessions?: SessionPersistence;
+  /** A session write that failed: the session still works until a restart. */
+  onSessionStoreError?: (error: unknown) => void;
+}
+
+/**
+ * What a session remembers of the password it was opened with: a changed
+ * password_hash (new password, or the same one re-hashed) ends old sessions
+ * at the next restart. Not the hash itself, which need not sit in a second place.
+ */
+export function credentialOf(passwordHash: string): string {
+  return createHash("sha256").update(passwordHash).digest("base64url").slice(0, 22);
+}
+
+export function createAuth(config: ServeConfig, options: AuthOptions): Auth {
+  const persist = options.open ? undefined : options.sessions;
+  // One write at a time, in order: a logout right after its login must not
+  // reach the database first (two pooled connections could reorder them) and
+  // leave the ended session behind to come back after a restart.
+  let writes: Promise<void> = Promise.resolve();
+  const write = (work: (p: SessionPersistence) => Promise<void>) => {
+    if (persist === undefined) return;
+    writes = writes
+      .then(() => work(persist))
+      .catch((error: unknown) => options.onSessionStoreError?.(error));
+  };
+  const hooks: SessionHooks = {
+    saved: (key, s) =>
+      write(async (p) => {
+        await p.removeExpired(options.now());
+        await p.save({ key, ...s });
+      }),
+    removed: (keys) => write((p) => p.remove(keys)),
+  };
+  const table = createSessionTable(config.session.lifetimeMs, options.now, hooks);
   const limiter = createRateLimiter(
     { burst: config.session.loginsPerMinute, perSecond: config.session.loginsPerMinute / 60 },
     options.now,
@@ -84,7 +127,11 @@ export function createAuth(
       const hash = account?.passwordHash ?? (await decoy);
       const good = (await verifyPassword(password.slice(0, 1024), hash)) && account !== undefined;
       if (!good || account === undefined) return { ok: false, reason: "invalid" };
-      const { id, session } = table.create(account.name, account.role);
+      const { id, session } = table.create(
+        account.name,
+        account.role,
+        credentialOf(account.passwordHash),
+      );
       return { ok: true, cookie: id, session };
     },
     logout(req) {
@@ -92,10 +139,34 @@ export function createAuth(
       if (id !== undefined) table.destroy(id);
     },
     openSession() {
-      const { id, session } = table.create("admin (no auth)", "admin");
+      const { id, session } = table.create("admin (no auth)", "admin", "");
       return { cookie: id, session };
     },
     sessions: () => table.size(),
+    async restoreSessions() {
+      if (persist === undefined) return { restored: 0, dropped: 0 };
+      const stale: string[] = [];
+      let restored = 0;
+      for (const s of await persist.load(options.now())) {
+        const account = config.users.find((u) => u.name === s.user);
+        if (
+          account === undefined ||
+          account.role !== s.role ||
+          !sameSecret(credentialOf(account.passwordHash), s.credential)
+        ) {
+          stale.push(s.key);
+          continue;
+        }
+        const { key, ...session } = s;
+        table.restore(key, session);
+        restored++;
+      }
+      if (stale.length > 0) write((p) => p.remove(stale));
+      write((p) => p.removeExpired(options.now()));
+      await writes;
+      return { restored, dropped: stale.length };
+    },
+    flushSessions: () => writes,
   };
 }
 

@@ -32,6 +32,15 @@ export async function startDashboard(
   o: DashboardOptions & { closeGraceMs?: number },
 ): Promise<Dashboard> {
   const app = createDashboardApp(o);
+  if (o.sessions !== undefined) {
+    try {
+      const kept = await app.restoreSessions();
+      o.log?.({ event: "sessions-restored", ...kept });
+    } catch (error) {
+      // Not fatal: people log in again, as before sessions were kept.
+      o.log?.({ event: "session-store-failed", error: (error as Error).message });
+    }
+  }
   const options = {
     headersTimeout: HEADERS_MS,
     requestTimeout: REQUEST_MS,

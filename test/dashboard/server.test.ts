@@ -251,7 +251,7 @@ test("sessions expire after their lifetime; forged ids are not sessions", {
 }, () => {
   let now = 1_000_000;
   const table = createSessionTable(60_000, () => now);
-  const { id } = table.create("alice", "admin");
+  const { id } = table.create("alice", "admin", "");
   assert.equal(table.get(id)?.user, "alice");
   now += 59_999;
   assert.ok(table.get(id) !== null);

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { scenario, startLab } from "../../lab/index.ts";
+import { login } from "../dashboard/fixture.ts";
 import { sampleBytes } from "../reports/backends.ts";
 
 const bin = new URL("../../bin/mtasts.js", import.meta.url).pathname;
@@ -84,24 +85,27 @@ test("serve: hash-password and new-token, then intake, API and a clean SIGTERM",
     join(dir, "serve.yml"),
     `users:\n  - { name: admin, role: admin, password_hash: "${hash}" }\napi_tokens:\n  - { name: ci, role: read-only, token_hash: "${tokenHash}" }\n`,
   );
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      "serve",
-      "-c",
-      "serve.yml",
-      "--db",
-      "r.db",
-      "--listen",
-      "127.0.0.1:0",
-      "--log-format",
-      "json",
-    ],
-    { cwd: dir },
-  );
+  const start = () =>
+    spawn(
+      process.execPath,
+      [
+        bin,
+        "serve",
+        "-c",
+        "serve.yml",
+        "--db",
+        "r.db",
+        "--listen",
+        "127.0.0.1:0",
+        "--log-format",
+        "json",
+      ],
+      { cwd: dir },
+    );
+  const child = start();
   const stderr: string[] = [];
   child.stderr.on("data", (d) => stderr.push(String(d)));
+  let again: ChildProcess | null = null;
   try {
     const url = await listeningUrl(child);
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
@@ -117,13 +121,20 @@ test("serve: hash-password and new-token, then intake, API and a clean SIGTERM",
     });
     assert.equal(list.status, 200);
     assert.equal(((await list.json()) as { filter: { days: number } }).filter.days, 366);
+    const { cookie } = await login(url, "admin", "a password");
     const code = await stop(child);
     assert.equal(code, 0, stderr.join(""));
     const log = stderr.join("");
     assert.match(log, /"event":"stopped"/);
     assert.ok(!log.includes(token) && !log.includes(hash), "no secret in the log");
+    // Restarted on the same database, the browser's session still holds.
+    again = start();
+    const back = await listeningUrl(again);
+    assert.equal((await fetch(`${back}/api/me`, { headers: { cookie } })).status, 200);
+    assert.equal(await stop(again), 0);
   } finally {
     if (child.exitCode === null) child.kill("SIGKILL");
+    if (again !== null && again.exitCode === null) again.kill("SIGKILL");
   }
 });
 
