@@ -81,7 +81,7 @@ export async function ingestReport(
     channel: input.channel,
     origin,
     dkim: verdict.dkim,
-    raw: compressRaw(input.bytes),
+    raw: input.bytes,
     warnings: verdict.warnings,
   });
   return { status: stored.status, id: stored.id, reportId: report["report-id"], organization };

@@ -7,6 +7,7 @@
 
 import { Pool, type PoolClient } from "pg";
 import { migratePostgres } from "./migrations.ts";
+import { compressRaw } from "./raw.ts";
 import { DETAIL_COLUMNS, POLICY_COLUMNS, REPORT_COLUMNS, toRows } from "./report-rows.ts";
 import { reportMigrations } from "./schema.ts";
 import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "./sql.ts";
@@ -284,10 +285,12 @@ function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): P
 
   const one = async (db: Pool | PoolClient, report: NewReport): Promise<InsertResult> => {
     const rows = toRows(report);
+    // Each report's bytes compressed alone here (SQLite packs a group's together).
+    const raw = compressRaw(report.raw);
     const values = [
       ...rows.report.map(param),
-      report.raw.encoding,
-      param(report.raw.bytes),
+      raw.encoding,
+      param(raw.bytes),
       ...columns(rows.policies, POLICY_TYPES.length),
       ...columns(rows.details, DETAIL_TYPES.length),
       Date.now(),
@@ -313,6 +316,7 @@ function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): P
   /** Several reports by one statement (GROUP_INSERT), in a transaction the caller holds. */
   const many = async (client: PoolClient, reports: NewReport[]): Promise<InsertResult[]> => {
     const rows = reports.map(toRows);
+    const raws = reports.map((r) => compressRaw(r.raw));
     const policies: SqlValue[][] = [];
     const details: SqlValue[][] = [];
     rows.forEach((r, i) => {
@@ -324,8 +328,8 @@ function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): P
         rows.map((r) => r.report),
         P,
       ),
-      reports.map((r) => r.raw.encoding),
-      reports.map((r) => param(r.raw.bytes)),
+      raws.map((r) => r.encoding),
+      raws.map((r) => param(r.bytes)),
       ...columns(policies, 1 + POLICY_TYPES.length),
       ...columns(details, 1 + DETAIL_TYPES.length),
       Date.now(),

@@ -3,7 +3,7 @@
 // until) and, for a domain, by the policies for it.
 
 import type { Diagnostic } from "../core/diagnostic.ts";
-import { decompressRaw } from "./raw.ts";
+import { decompressRaw, unpack } from "./raw.ts";
 import { fromRows } from "./report-rows.ts";
 import { bytes, iso, num, rowId, type SqlRunner, type SqlValue, text } from "./sql.ts";
 import type {
@@ -150,8 +150,22 @@ export async function getReport(db: SqlRunner, id: string): Promise<StoredReport
 export async function getReportRaw(db: SqlRunner, id: string): Promise<Uint8Array | null> {
   const n = rowId(id);
   if (n === null) return null;
-  const [row] = await db.all("SELECT encoding, bytes FROM tlsrpt_report_raw WHERE report = ?", [n]);
-  return row === undefined ? null : decompressRaw(String(row.encoding), bytes(row.bytes));
+  const [row] = await db.all(
+    `SELECT r.raw_size, r.raw_offset, w.encoding, w.bytes,
+       p.encoding AS pack_encoding, p.bytes AS pack_bytes
+     FROM tlsrpt_reports r
+     LEFT JOIN tlsrpt_report_raw w ON w.report = r.id
+     LEFT JOIN tlsrpt_raw_packs p ON p.id = r.raw_pack
+     WHERE r.id = ?`,
+    [n],
+  );
+  if (row === undefined) return null;
+  if (row.pack_bytes !== null && row.pack_bytes !== undefined) {
+    const pack = decompressRaw(String(row.pack_encoding), bytes(row.pack_bytes));
+    return unpack(pack, num(row.raw_offset), num(row.raw_size));
+  }
+  if (row.bytes === null || row.bytes === undefined) return null;
+  return decompressRaw(String(row.encoding), bytes(row.bytes));
 }
 
 export async function findByContent(db: SqlRunner, sha256: string): Promise<ReportRef | null> {
@@ -191,6 +205,13 @@ export async function prune(
     reports += n;
     if (n < PRUNE_BATCH) break;
   }
+  // Packs are shared by the reports of one transaction: each goes with the last of them.
+  await db.run(
+    `DELETE FROM tlsrpt_raw_packs WHERE NOT EXISTS
+       (SELECT 1 FROM tlsrpt_reports r
+        WHERE r.id BETWEEN tlsrpt_raw_packs.first_report AND tlsrpt_raw_packs.last_report
+          AND r.raw_pack = tlsrpt_raw_packs.id)`,
+  );
   const quarantine = await db.run("DELETE FROM tlsrpt_quarantine WHERE received_ms < ?", [cutoff]);
   return { reports, quarantine };
 }

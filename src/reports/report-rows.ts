@@ -117,7 +117,7 @@ export function toRows(r: NewReport): ReportRows {
       dkim === null || dkim.aligned === null ? null : dkim.aligned ? 1 : 0,
       dkim?.detail ?? null,
       r.contentSha256,
-      r.raw.size,
+      r.raw.length,
       JSON.stringify(r.warnings),
       successful,
       failed,

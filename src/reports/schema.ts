@@ -100,6 +100,27 @@ const STEPS: readonly ((t: (typeof TYPES)[Dialect]) => string[])[] = [
        WHERE resolved_ms IS NULL`,
     "CREATE INDEX tlsrpt_quarantine_received ON tlsrpt_quarantine (received_ms)",
   ],
+  (t) => [
+    // Raw bytes of the small reports one transaction stores, compressed together:
+    // reports from one sender are alike, so a pack keeps ~8% of their bytes where
+    // one report alone keeps ~50%, and the compressor is set up once, not per
+    // report. A report row names its pack and where its bytes start (its length
+    // is raw_size); reports stored alone keep a tlsrpt_report_raw row as before.
+    // first_report..last_report bound the ids that may point into a pack, so
+    // pruning finds the packs left without reports through the primary key.
+    // raw_pack has no REFERENCES: enforcing it would make every pack deleted
+    // scan tlsrpt_reports (no index on raw_pack, which would cost every insert);
+    // the store writes and prunes packs with their reports instead.
+    `CREATE TABLE tlsrpt_raw_packs (
+       id ${t.id},
+       encoding TEXT NOT NULL,
+       bytes ${t.blob} NOT NULL,
+       first_report ${t.int} NOT NULL,
+       last_report ${t.int} NOT NULL
+     )`,
+    `ALTER TABLE tlsrpt_reports ADD COLUMN raw_pack ${t.int}`,
+    `ALTER TABLE tlsrpt_reports ADD COLUMN raw_offset ${t.int}`,
+  ],
 ];
 
 /** Applied by src/reports/migrations.ts; the count is kept in `tlsrpt_schema`. */

@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { migrateSqlite } from "./migrations.ts";
+import { compressRaw, PACK_MAX, packable } from "./raw.ts";
 import { DETAIL_COLUMNS, POLICY_COLUMNS, REPORT_COLUMNS, toRows } from "./report-rows.ts";
 import { reportMigrations } from "./schema.ts";
 import type { Row, SqlRunner, SqlValue } from "./sql.ts";
@@ -121,10 +122,18 @@ function inserter(db: DatabaseSync): {
     begin: db.prepare("BEGIN IMMEDIATE"),
     commit: db.prepare("COMMIT"),
     report: db.prepare(
-      `INSERT INTO tlsrpt_reports (${REPORT_COLUMNS.join(", ")})
-       VALUES (${placeholders(REPORT_COLUMNS.length)}) ON CONFLICT DO NOTHING`,
+      `INSERT INTO tlsrpt_reports (${REPORT_COLUMNS.join(", ")}, raw_pack, raw_offset)
+       VALUES (${placeholders(REPORT_COLUMNS.length + 2)}) ON CONFLICT DO NOTHING`,
     ),
     raw: db.prepare("INSERT INTO tlsrpt_report_raw (report, encoding, bytes) VALUES (?, ?, ?)"),
+    // A pack row is opened before its reports (they name it) and filled at the end.
+    packOpen: db.prepare(
+      "INSERT INTO tlsrpt_raw_packs (encoding, bytes, first_report, last_report) VALUES ('identity', x'', 0, 0)",
+    ),
+    packFill: db.prepare(
+      "UPDATE tlsrpt_raw_packs SET encoding = ?, bytes = ?, first_report = ?, last_report = ? WHERE id = ?",
+    ),
+    packDrop: db.prepare("DELETE FROM tlsrpt_raw_packs WHERE id = ?"),
     policy: db.prepare(
       `INSERT INTO tlsrpt_policies (report, ${POLICY_COLUMNS.join(", ")})
        VALUES (?, ${placeholders(POLICY_COLUMNS.length)})`,
@@ -154,11 +163,57 @@ function inserter(db: DatabaseSync): {
   let queue: Job[] = [];
   let scheduled: Promise<void> | null = null;
 
+  /**
+   * Where the raw bytes of a transaction's small reports go: packs (raw.ts),
+   * each full at PACK_MAX input bytes, compressed and written before COMMIT.
+   * `wanted` is false for a transaction of one report, which gains nothing.
+   */
+  const packer = (wanted: boolean) => {
+    let pack: number | null = null;
+    let parts: Uint8Array[] = [];
+    let size = 0;
+    let first = 0;
+    let last = 0;
+    const close = () => {
+      if (pack === null) return;
+      if (parts.length === 0) s.packDrop.run(pack);
+      else {
+        const packed = compressRaw(
+          parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts),
+        );
+        s.packFill.run(packed.encoding, packed.bytes, first, last, pack);
+      }
+      pack = null;
+      parts = [];
+      size = 0;
+      first = 0;
+    };
+    return {
+      /** The pack and offset these bytes would take, or nulls when they are kept alone. */
+      place(bytes: Uint8Array): [number | null, number | null] {
+        if (!wanted || !packable(bytes)) return [null, null];
+        if (pack !== null && size + bytes.length > PACK_MAX) close();
+        pack ??= Number(s.packOpen.run().lastInsertRowid);
+        return [pack, size];
+      },
+      /** Report `id` was stored where place() said. */
+      added(id: number, bytes: Uint8Array) {
+        parts.push(bytes);
+        size += bytes.length;
+        if (first === 0) first = id;
+        last = id;
+      },
+      close,
+    };
+  };
+  type Packer = ReturnType<typeof packer>;
+
   /** `quarantined`: whether any quarantine entry is open (looked up once per transaction). */
-  const one = (report: NewReport, quarantined: boolean): InsertResult => {
+  const one = (report: NewReport, quarantined: boolean, packs: Packer): InsertResult => {
     const rows = toRows(report);
+    const [pack, offset] = packs.place(report.raw);
     // run(), not RETURNING: no row object to build; no change means a dedup key was taken.
-    const inserted = s.report.run(...rows.report);
+    const inserted = s.report.run(...rows.report, pack, offset);
     if (Number(inserted.changes) === 0) {
       const { reporterKey: rk, reportKey: k, contentSha256: sha } = report;
       const found = s.existing.get(rk, k, sha, rk, k);
@@ -166,7 +221,11 @@ function inserter(db: DatabaseSync): {
       return { status: "duplicate", id: String(found.id) };
     }
     const id = Number(inserted.lastInsertRowid);
-    s.raw.run(id, report.raw.encoding, report.raw.bytes);
+    if (pack !== null) packs.added(id, report.raw);
+    else {
+      const raw = compressRaw(report.raw);
+      s.raw.run(id, raw.encoding, raw.bytes);
+    }
     const policyIds: number[] = [];
     for (const p of rows.policies) policyIds.push(Number(s.policy.run(id, ...p).lastInsertRowid));
     insertDetails(rows.details, policyIds);
@@ -195,7 +254,9 @@ function inserter(db: DatabaseSync): {
     s.begin.run();
     try {
       const quarantined = Number(s.anyOpen.get()?.open) === 1;
-      const results = jobs.map((job) => one(job.report, quarantined));
+      const packs = packer(jobs.length > 1);
+      const results = jobs.map((job) => one(job.report, quarantined, packs));
+      packs.close();
       s.commit.run();
       return results;
     } catch (error) {

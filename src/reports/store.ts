@@ -1,6 +1,6 @@
 // The report store: what every backend (SQLite, PostgreSQL) keeps and answers.
-// Ingest decides (dedup keys, quarantine, compression); a store only persists
-// atomically and queries. `openReportStore` picks the backend from the `--db`
+// Ingest decides (dedup keys, quarantine); a store persists atomically, keeps
+// the raw bytes compressed its own way, and queries. `openReportStore` picks the backend from the `--db`
 // value: a postgres:// URL, else a SQLite file path.
 
 import type { Diagnostic } from "../core/diagnostic.ts";
@@ -26,7 +26,7 @@ export interface DkimRecord {
   detail: string | null;
 }
 
-/** One report ready to store: normalised, validated, keyed and compressed by ingest. */
+/** One report ready to store: normalised, validated and keyed by ingest. */
 export interface NewReport {
   report: TlsrptReport;
   /** Dedup key part 1: the organization, trimmed and lowercased ('' when absent). */
@@ -39,7 +39,8 @@ export interface NewReport {
   origin: string | null;
   /** Null when the report did not come as an e-mail. */
   dkim: DkimRecord | null;
-  raw: StoredRaw;
+  /** The bytes as received; the store compresses them (SQLite packs a transaction's small ones together). */
+  raw: Uint8Array;
   /** Warnings from extraction and parsing (RPT-RCV-06). */
   warnings: Diagnostic[];
 }

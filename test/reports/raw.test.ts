@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { brotliCompressSync, gzipSync } from "node:zlib";
-import { compressRaw, decompressRaw, sha256Hex } from "../../src/reports/raw.ts";
+import { compressRaw, decompressRaw, packable, sha256Hex, unpack } from "../../src/reports/raw.ts";
 import { generateReport } from "./report-generator.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -48,4 +48,15 @@ test("the content hash is the hex SHA-256 of the bytes as received", () => {
     sha256Hex(new Uint8Array()),
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
   );
+});
+
+test("packs: small non-gzip input is packable; a row pointing outside its pack is an error, not a short read", () => {
+  assert.equal(packable(new Uint8Array(100)), true);
+  assert.equal(packable(new Uint8Array(64 * 1024 + 1)), false);
+  assert.equal(packable(new Uint8Array([0x1f, 0x8b, 8, 0])), false);
+  const pack = new TextEncoder().encode("aaaabbbbcc");
+  assert.deepEqual(unpack(pack, 4, 4), new TextEncoder().encode("bbbb"));
+  assert.deepEqual(unpack(pack, 10, 0), new Uint8Array());
+  assert.throws(() => unpack(pack, 8, 3), /outside its pack \(8\+3 of 10\)/);
+  assert.throws(() => unpack(pack, -1, 2), /outside its pack/);
 });

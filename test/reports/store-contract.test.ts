@@ -5,14 +5,16 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import { extractReport } from "../../src/adapters/report-source.ts";
 import {
   parseTlsrptReport,
   type ReportPolicy,
   type TlsrptReport,
 } from "../../src/core/tlsrpt-report.ts";
+import { openReportReader } from "../../src/reports/dashboard-reader.ts";
 import { ingestReport } from "../../src/reports/ingest.ts";
-import { compressRaw, sha256Hex } from "../../src/reports/raw.ts";
+import { sha256Hex } from "../../src/reports/raw.ts";
 import { openReportStore, type ReportStore, StoreError } from "../../src/reports/store.ts";
 import type { IngestOutcome } from "../../src/reports/types.ts";
 import {
@@ -35,7 +37,7 @@ const storeInput = (report: TlsrptReport, id: string, bytes: Uint8Array) => ({
   channel: "file" as const,
   origin: null,
   dkim: null,
-  raw: compressRaw(bytes),
+  raw: bytes,
   warnings: [],
 });
 
@@ -516,6 +518,84 @@ for (const [i, backend] of backends.entries()) {
           );
           assert.equal((await store.counts()).reports, 18);
         } finally {
+          await done();
+        }
+      });
+    });
+
+    describe("raw bytes", () => {
+      const input = (id: string, end: string, pad = 0) => {
+        const value = report({
+          "report-id": id,
+          "date-range": { "start-datetime": "2026-03-01T00:00:00Z", "end-datetime": end },
+          // Real senders' padding and extensions make reports differ in size.
+          ...(pad > 0 ? { "x-padding": "ab".repeat(pad) } : {}),
+        });
+        const text = JSON.stringify(value, null, (pad % 3) + 1);
+        const parsed = parseTlsrptReport(text);
+        assert.ok(parsed.ok, id);
+        return {
+          bytes: enc(text),
+          input: (bytes: Uint8Array) => storeInput(parsed.value, id, bytes),
+        };
+      };
+
+      test("reports stored together come back byte for byte: small, gzip, over 64 KiB, alone", async () => {
+        const { store, db, done } = await freshStore(backend);
+        try {
+          const small = Array.from({ length: 40 }, (_, i) =>
+            input(`raw-${i}`, "2026-03-01T23:59:59Z", i * 7),
+          );
+          const zipped = input("raw-gz", "2026-03-01T23:59:59Z");
+          const gz = new Uint8Array(gzipSync(zipped.bytes));
+          const big = input("raw-big", "2026-03-01T23:59:59Z", 40_000);
+          assert.ok(big.bytes.length > 64 * 1024);
+          const all = [
+            ...small.map((r) => ({ bytes: r.bytes, put: r.input(r.bytes) })),
+            { bytes: gz, put: zipped.input(gz) },
+            { bytes: big.bytes, put: big.input(big.bytes) },
+          ];
+          const ids = await Promise.all(all.map((r) => store.insertReport(r.put)));
+          for (const [i, r] of all.entries()) {
+            const id = ids[i]?.id as string;
+            assert.deepEqual(await store.getReportRaw(id), r.bytes, `report ${i}`);
+            assert.equal((await store.getReport(id))?.rawSize, r.bytes.length);
+          }
+          if (backend.name === "sqlite") {
+            // SQLite packs the 40 small ones of that one transaction together.
+            const reader = await openReportReader(db);
+            const packs = await reader.sql.all("SELECT count(*) AS n FROM tlsrpt_raw_packs");
+            await reader.close();
+            assert.equal(Number(packs[0]?.n), 1);
+          }
+          const alone = input("raw-alone", "2026-03-01T23:59:59Z", 3);
+          const one = await store.insertReport(alone.input(alone.bytes));
+          assert.deepEqual(await store.getReportRaw(one.id), alone.bytes);
+        } finally {
+          await done();
+        }
+      });
+
+      test("pruning some reports stored together keeps the others' raw bytes; the last one takes them all", async () => {
+        const { store, db, done } = await freshStore(backend);
+        const reader = await openReportReader(db);
+        try {
+          const mixed = Array.from({ length: 12 }, (_, i) =>
+            input(`prune-${i}`, i % 2 ? "2026-03-01T23:59:59Z" : "2026-01-01T23:59:59Z", i),
+          );
+          const ids = await Promise.all(mixed.map((r) => store.insertReport(r.input(r.bytes))));
+          const pruned = await store.prune(new Date("2026-02-01T00:00:00Z"), { dryRun: false });
+          assert.equal(pruned.reports, 6);
+          for (const [i, r] of mixed.entries()) {
+            const raw = await store.getReportRaw(ids[i]?.id as string);
+            assert.deepEqual(raw, i % 2 ? r.bytes : null, `prune-${i}`);
+          }
+          await store.prune(new Date("2026-04-01T00:00:00Z"), { dryRun: false });
+          assert.equal((await store.counts()).reports, 0);
+          const [left] = await reader.sql.all("SELECT count(*) AS n FROM tlsrpt_raw_packs");
+          assert.equal(Number(left?.n), 0, "no pack outlives its reports");
+        } finally {
+          await reader.close();
           await done();
         }
       });
