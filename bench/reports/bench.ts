@@ -154,7 +154,9 @@ async function postgresOurs(concurrency: number): Promise<Timed> {
 
 async function postgresBare(concurrency: number): Promise<Timed> {
   return withSchema(async (_url, schema) => {
-    const db = new pg.Pool({ connectionString: PG_URL, max: concurrency });
+    // Up to 64 connections: more would pass PostgreSQL's default max_connections
+    // (100) and gain nothing on a few cores; requests beyond them queue in the pool.
+    const db = new pg.Pool({ connectionString: PG_URL, max: Math.min(concurrency, 64) });
     await db.query(`CREATE SCHEMA "${schema}"`);
     await db.query(
       `CREATE TABLE "${schema}".bare (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, organization TEXT, report_id TEXT, body TEXT)`,

@@ -33,8 +33,11 @@ type Settled = { result: Result } | { error: unknown };
  * Inputs read and ingested at once, so the store commits them in groups (one
  * commit for many reports is most of the speed of a batch); bounded in count
  * and in bytes, so a directory of 10 MiB reports never holds more than ~64 MiB.
+ * 256 is the SQLite store's largest group: against 64, a commit's random index
+ * pages are shared by 4x the reports and a raw pack holds 4x as many, which
+ * measured 74 against 93 CPU µs a report (bench/RESULTS.md).
  */
-export const WINDOW = 64;
+export const WINDOW = 256;
 const WINDOW_BYTES = 64 * 1024 * 1024;
 
 /** Outcome lines stay readable; full reasons are in `quarantine show`. */

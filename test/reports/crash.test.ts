@@ -17,14 +17,14 @@ import { type GeneratedReport, generateReport } from "./report-generator.ts";
 
 const bin = new URL("../../bin/mtasts.js", import.meta.url).pathname;
 const SEED = 7;
-const COUNT = 200;
+const COUNT = 600;
 /** Every 8th report carries this many extra failure details, so storing it takes a while. */
-const HEAVY_DETAILS = 2_000;
+const HEAVY_DETAILS = 700;
 /**
  * Outcome lines after which each interrupted run is killed. `ingest` keeps at
- * most 64 inputs in flight, so even the last kill leaves part of the batch undone.
+ * most 256 inputs in flight (WINDOW), so even the last kill leaves part of the batch undone.
  */
-const KILL_AFTER = [20, 60, 100];
+const KILL_AFTER = [40, 120, 240];
 
 function batch(dir: string): Map<string, GeneratedReport> {
   const byId = new Map<string, GeneratedReport>();
