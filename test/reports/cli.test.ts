@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -185,6 +186,13 @@ for (const [i, backend] of backends.entries()) {
         new Uint8Array(raw.bytes),
         sampleBytes("parsedmarc-google-2024-attachment.json.gz"),
       );
+      // Every report ingested from the directory, packed with others or kept alone, comes back exact.
+      const all = oneJson(mtasts(["list", "--json", "--limit", "1000", "--db", db]));
+      for (const item of all.reports as { id: string }[]) {
+        const meta = oneJson(mtasts(["show", item.id, "--json", "--db", db]));
+        const bytes = mtasts(["show", item.id, "--raw", "--db", db]).bytes;
+        assert.equal(createHash("sha256").update(bytes).digest("hex"), meta.contentSha256, item.id);
+      }
       const text = mtasts(["show", `#${id}`, "--db", db]);
       assert.match(
         text.stdout,
