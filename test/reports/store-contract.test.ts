@@ -523,6 +523,36 @@ for (const [i, backend] of backends.entries()) {
       });
     });
 
+    describe("copies handed in together", () => {
+      test("RPT-RCV-05 copies of one report handed to the store at once: one stored, the rest duplicates of it", async () => {
+        const { store, done } = await freshStore(backend);
+        try {
+          const parsed = parseTlsrptReport(JSON.stringify(report({ "report-id": "copies" })));
+          assert.ok(parsed.ok);
+          // Others first, so the store's writers are busy and the copies queue up
+          // together; then copies with one dedup key, some with other bytes (as a
+          // report re-sent by mail and by HTTPS is), some exact.
+          const inputs = Array.from({ length: 16 }, (_, i) => {
+            if (i < 8) {
+              const other = parseTlsrptReport(
+                JSON.stringify(report({ "report-id": `other-${i}` })),
+              );
+              assert.ok(other.ok);
+              return storeInput(other.value, `other-${i}`, enc(`other ${i}`));
+            }
+            return storeInput(parsed.value, "copies", enc(i % 2 ? "copy A" : `copy B${i}`));
+          });
+          const results = await Promise.all(inputs.map((x) => store.insertReport(x)));
+          const copies = results.slice(8);
+          assert.equal(copies.filter((r) => r.status === "stored").length, 1);
+          assert.equal(new Set(copies.map((r) => r.id)).size, 1);
+          assert.equal((await store.counts()).reports, 8 + 1);
+        } finally {
+          await done();
+        }
+      });
+    });
+
     describe("raw bytes", () => {
       const input = (id: string, end: string, pad = 0) => {
         const value = report({
