@@ -7,7 +7,7 @@
 
 import { Pool, type PoolClient } from "pg";
 import { migratePostgres } from "./migrations.ts";
-import { compressRaw } from "./raw.ts";
+import { compressRaw, PACK_MAX, packable } from "./raw.ts";
 import { DETAIL_COLUMNS, POLICY_COLUMNS, REPORT_COLUMNS, toRows } from "./report-rows.ts";
 import { reportMigrations } from "./schema.ts";
 import { numberPlaceholders, type Row, type SqlRunner, type SqlValue } from "./sql.ts";
@@ -191,7 +191,9 @@ if (REPORT_TYPES.length !== P) throw new Error("REPORT_TYPES does not match REPO
 
 const arrays = (types: string[], from: number) =>
   types.map((t, i) => `$${from + i}::${t}[]`).join(", ");
-const gPolicyFrom = P + 3;
+/** After the report columns: raw_encoding[], raw_bytes[], raw_offset[], then the pack's encoding and bytes. */
+const gPackFrom = P + 4;
+const gPolicyFrom = P + 6;
 const gDetailFrom = gPolicyFrom + 1 + POLICY_TYPES.length;
 const gResolvedAt = gDetailFrom + 1 + DETAIL_TYPES.length;
 
@@ -205,18 +207,29 @@ const gResolvedAt = gDetailFrom + 1 + DETAIL_TYPES.length;
 const GROUP_INSERT = {
   name: "mtasts-reports-insert-group",
   text: `WITH input AS (
-      SELECT * FROM unnest(${arrays(REPORT_TYPES, 1)}, $${P + 1}::text[], $${P + 2}::bytea[])
-        WITH ORDINALITY AS t(${REPORT_COLUMNS.join(", ")}, raw_encoding, raw_bytes, n)
+      SELECT * FROM unnest(${arrays(REPORT_TYPES, 1)}, $${P + 1}::text[], $${P + 2}::bytea[],
+          $${P + 3}::bigint[])
+        WITH ORDINALITY AS t(${REPORT_COLUMNS.join(", ")}, raw_encoding, raw_bytes, raw_offset, n)
+    ), pid AS MATERIALIZED (
+      SELECT CASE WHEN $${gPackFrom + 1}::bytea IS NULL THEN NULL
+        ELSE nextval(pg_get_serial_sequence('tlsrpt_raw_packs', 'id')) END AS pack
     ), r AS (
-      INSERT INTO tlsrpt_reports (${REPORT_COLUMNS.join(", ")})
-      SELECT ${REPORT_COLUMNS.join(", ")} FROM input ORDER BY n
-      ON CONFLICT DO NOTHING RETURNING id, reporter_key, report_key
+      INSERT INTO tlsrpt_reports (${REPORT_COLUMNS.join(", ")}, raw_pack, raw_offset)
+      SELECT ${REPORT_COLUMNS.join(", ")},
+        CASE WHEN raw_offset IS NULL THEN NULL ELSE pid.pack END, raw_offset
+      FROM input, pid ORDER BY n
+      ON CONFLICT DO NOTHING RETURNING id, reporter_key, report_key, raw_pack
+    ), pk AS (
+      INSERT INTO tlsrpt_raw_packs (id, encoding, bytes, first_report, last_report)
+      OVERRIDING SYSTEM VALUE
+      SELECT raw_pack, $${gPackFrom}::text, $${gPackFrom + 1}::bytea, min(id), max(id)
+      FROM r WHERE raw_pack IS NOT NULL GROUP BY raw_pack
     ), rn AS (
       SELECT r.id, input.n, input.raw_encoding, input.raw_bytes, input.content_sha256
       FROM r JOIN input ON input.reporter_key = r.reporter_key AND input.report_key = r.report_key
     ), raw AS (
       INSERT INTO tlsrpt_report_raw (report, encoding, bytes)
-      SELECT id, raw_encoding, raw_bytes FROM rn
+      SELECT id, raw_encoding, raw_bytes FROM rn WHERE raw_bytes IS NOT NULL
     ), p AS (
       INSERT INTO tlsrpt_policies (report, ${POLICY_COLUMNS.join(", ")})
       SELECT rn.id, ${POLICY_COLUMNS.map((c) => `t.${c}`).join(", ")}
@@ -285,7 +298,7 @@ function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): P
 
   const one = async (db: Pool | PoolClient, report: NewReport): Promise<InsertResult> => {
     const rows = toRows(report);
-    // Each report's bytes compressed alone here (SQLite packs a group's together).
+    // A report written alone keeps its own compressed row (a group's share a pack: many()).
     const raw = compressRaw(report.raw);
     const values = [
       ...rows.report.map(param),
@@ -316,7 +329,21 @@ function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): P
   /** Several reports by one statement (GROUP_INSERT), in a transaction the caller holds. */
   const many = async (client: PoolClient, reports: NewReport[]): Promise<InsertResult[]> => {
     const rows = reports.map(toRows);
-    const raws = reports.map((r) => compressRaw(r.raw));
+    // As in SQLite: the group's small reports share one pack (up to PACK_MAX
+    // input bytes, in input order), the others are compressed alone. A report
+    // that turns out to be a duplicate leaves its bytes unused in the pack.
+    const parts: Uint8Array[] = [];
+    let packed = 0;
+    const raws = reports.map((r) => {
+      if (packable(r.raw) && packed + r.raw.length <= PACK_MAX) {
+        parts.push(r.raw);
+        packed += r.raw.length;
+        return { encoding: null, bytes: null, offset: packed - r.raw.length };
+      }
+      const alone = compressRaw(r.raw);
+      return { encoding: alone.encoding, bytes: param(alone.bytes), offset: null };
+    });
+    const pack = parts.length === 0 ? null : compressRaw(Buffer.concat(parts));
     const policies: SqlValue[][] = [];
     const details: SqlValue[][] = [];
     rows.forEach((r, i) => {
@@ -329,7 +356,10 @@ function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): P
         P,
       ),
       raws.map((r) => r.encoding),
-      raws.map((r) => param(r.bytes)),
+      raws.map((r) => r.bytes),
+      raws.map((r) => r.offset),
+      pack?.encoding ?? null,
+      pack === null ? null : param(pack.bytes),
       ...columns(policies, 1 + POLICY_TYPES.length),
       ...columns(details, 1 + DETAIL_TYPES.length),
       Date.now(),

@@ -7,7 +7,7 @@
 // that is already gzip is kept as it came, since compressing it again saves
 // nothing. Every encoding ever written is read: "gzip" rows from earlier
 // versions, "br", and "identity"; the store's encoding column says which.
-// SQLite stores the small reports of one transaction as one pack (the same
+// Both stores keep the small reports written together as one pack (the same
 // compression over their concatenation): the per-call setup is paid once and
 // alike reports compress far better together.
 

@@ -39,7 +39,7 @@ export interface NewReport {
   origin: string | null;
   /** Null when the report did not come as an e-mail. */
   dkim: DkimRecord | null;
-  /** The bytes as received; the store compresses them (SQLite packs a transaction's small ones together). */
+  /** The bytes as received; the store compresses them (the small ones written together share a pack). */
   raw: Uint8Array;
   /** Warnings from extraction and parsing (RPT-RCV-06). */
   warnings: Diagnostic[];
