@@ -430,13 +430,11 @@ function inserter(pool: Pool): { insert: ReportStore["insertReport"]; drain(): P
       const keys = keysOf(job.report);
       if (jobs.length < MAX_GROUP && !keys.some((k) => busy.has(k) || blocked.has(k))) {
         jobs.push(job);
-        // A second copy in the same group would be matched to the first's row
-        // and reported stored under its id: it waits for the next group instead.
-        for (const k of keys) blocked.add(k);
-      } else {
-        rest.push(job);
-        for (const k of keys) blocked.add(k);
-      }
+      } else rest.push(job);
+      // Later jobs with these keys wait: behind one left for later, to keep the
+      // order; beside one taken, because a second copy in a group would be
+      // matched to the first's row and reported stored under its id.
+      for (const k of keys) blocked.add(k);
     }
     queue = rest;
     for (const job of jobs) for (const k of keysOf(job.report)) busy.set(k, (busy.get(k) ?? 0) + 1);
