@@ -4,6 +4,7 @@
 // startDashboard (src/dashboard) and events to log lines; nothing else.
 
 import { parseArgs } from "node:util";
+import type { SessionPersistence } from "../dashboard/session-db.ts";
 import type { MonitorView } from "../monitor/types.ts";
 import type { ReportStore } from "../reports/store.ts";
 import { parsedOrHelp } from "./args.ts";
@@ -159,10 +160,10 @@ export async function runServe(
     return EXIT.store;
   }
   // Sessions outlive a restart in the same database; the open mode keeps none.
-  let sessions: Awaited<ReturnType<typeof openSessionDb>> | null = null;
-  const { openSessionDb } = await import("../dashboard/session-db.ts");
+  let sessions: SessionPersistence | null = null;
   if (!open) {
     try {
+      const { openSessionDb } = await import("../dashboard/session-db.ts");
       sessions = await openSessionDb(config.db);
     } catch (error) {
       io.stderr.write(`mtasts: cannot open the session table: ${(error as Error).message}\n`);
