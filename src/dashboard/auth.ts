@@ -59,7 +59,7 @@ export interface AuthOptions {
  * password_hash (new password, or the same one re-hashed) ends old sessions
  * at the next restart. Not the hash itself, which need not sit in a second place.
  */
-export function credentialOf(passwordHash: string): string {
+function credentialOf(passwordHash: string): string {
   return createHash("sha256").update(passwordHash).digest("base64url").slice(0, 22);
 }
 

@@ -16,7 +16,7 @@ export interface StoredSession {
   key: string;
   user: string;
   role: Role;
-  /** sessions.ts's credential fingerprint of the user's password hash. */
+  /** auth.ts's fingerprint of the user's password hash (credentialOf). */
   credential: string;
   csrf: string;
   expiresAt: number;

@@ -43,7 +43,7 @@ export function compressRaw(bytes: Uint8Array): StoredRaw {
     : { encoding: "identity", size: bytes.length, bytes };
 }
 
-/** Reports up to this size are packed with the others of their transaction (sqlite-store.ts). */
+/** Reports up to this size are packed with the others written with them (both stores). */
 const PACK_ITEM_MAX = 64 * 1024;
 /** Input bytes per pack at most: reading one report back inflates its whole pack. */
 export const PACK_MAX = 1024 * 1024;

@@ -1,7 +1,7 @@
 // The report store: what every backend (SQLite, PostgreSQL) keeps and answers.
 // Ingest decides (dedup keys, quarantine); a store persists atomically, keeps
-// the raw bytes compressed its own way, and queries. `openReportStore` picks the backend from the `--db`
-// value: a postgres:// URL, else a SQLite file path.
+// the raw bytes compressed its own way, and queries. `openReportStore` picks
+// the backend from the `--db` value: a postgres:// URL, else a SQLite file path.
 
 import type { Diagnostic } from "../core/diagnostic.ts";
 import type { TlsrptReport } from "../core/tlsrpt-report.ts";
