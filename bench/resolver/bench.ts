@@ -17,6 +17,7 @@
 //   BENCH_NAMES_PER_CERT=10      policy hosts per lab certificate (see world.ts)
 //   PMSR_SRC=DIR                 PMSR checkout or git dir (see anchor.ts); absent: ours only
 //   BENCH_OURS_NODE_ARGS="..."   node flags for our daemon (default --max-semi-space-size=2, as the systemd unit)
+//   BENCH_CASES=1,4              run only these cases (numbers as in the table; default all)
 //
 // Needs root (ports 53 and 443 on 127.0.0.x, `unshare --mount` for PMSR).
 
@@ -24,7 +25,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { type AnchorSource, prepareAnchor, startAnchor } from "./anchor.ts";
-import type { DaemonProcess } from "./daemon-process.ts";
+import { type DaemonProcess, query, startDaemonProcess } from "./daemon-process.ts";
 import { type LoadOptions, type LoadResult, runLoad } from "./load.ts";
 import { startOurs } from "./ours.ts";
 import { DNS_ADDRESS, HTTPS_ADDRESS, names, type WorldReady, type WorldSpec } from "./world.ts";
@@ -38,9 +39,13 @@ const COLD = Number(env.BENCH_COLD ?? (QUICK ? 500 : 2000));
 const PMSR_PRIME_SECONDS = Number(env.BENCH_PMSR_PRIME_SECONDS ?? (QUICK ? 60 : 360));
 const NAMES_PER_CERT = Number(env.BENCH_NAMES_PER_CERT ?? 10);
 const HIT = 1000;
+/** RSS is also read after this long without requests, when the fill's garbage is gone. */
+const IDLE_MS = 20_000;
 const NONE = 10_000;
 const COLD_WARM = 200;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
+const CASES = env.BENCH_CASES?.split(",").map((c) => Number(c.trim()));
+const wanted = (n: number) => CASES === undefined || CASES.includes(n);
 const CONNECTIONS = 50;
 const DEPTH = 8;
 const PRIME_DEPTH = 4;
@@ -49,6 +54,8 @@ const CACHE_SIZE = 200_000;
 const CACHE_GRACE = 86_400;
 const OUR_PORT = 18461;
 const PMSR_PORT = 18462;
+const FLOOR_HIT_PORT = 18463;
+const FLOOR_NONE_PORT = 18464;
 const ZONE = "postfix";
 
 const tmp = mkdtempSync("/tmp/mtasts-bench-resolver-");
@@ -213,6 +220,8 @@ interface Row {
   label: string;
   ours: Measured;
   anchor: Measured | null;
+  /** The Node floor (floor.ts): the same load against a server that does no work. */
+  floor: Measured | null;
 }
 
 async function main(): Promise<void> {
@@ -266,6 +275,19 @@ async function main(): Promise<void> {
         probe,
       }),
   };
+  // The floor answers with the reply ours gives, so both write the same bytes.
+  const floor = async (name: string, port: number, payload: string) => {
+    const reply = await query(ours.host, ours.port, payload);
+    return startDaemonProcess({
+      name,
+      command: process.execPath,
+      args: [new URL("./floor.ts", import.meta.url).pathname, String(port), reply],
+      dir: tmp,
+      host: "127.0.0.1",
+      port,
+      probe: { payload, ok: (r) => r === reply },
+    });
+  };
   const track = async (p: Promise<DaemonProcess>) => {
     const d = await p;
     running.add(d);
@@ -297,6 +319,8 @@ async function main(): Promise<void> {
   for (const h of header) log(h);
 
   const daemons = pmsr ? [ours, pmsr] : [ours];
+  const floorHit = await track(floor("floor", FLOOR_HIT_PORT, probe.payload));
+  const floorNone = await track(floor("floor", FLOOR_NONE_PORT, `${ZONE} ${names.none(0)}`));
   const rows: Row[] = [];
   const allCpus = `0-${cpu.length - 1}`;
   const pinCpu = String(cpu.length - 1);
@@ -308,14 +332,17 @@ async function main(): Promise<void> {
       prime?: (d: DaemonProcess) => Promise<unknown>;
       rounds?: number;
       pinned?: boolean;
+      floor?: DaemonProcess;
     } = {},
   ) => {
+    if (!wanted(Number.parseInt(label, 10))) return;
     log(`\n${label}`);
     const rounds = options.rounds ?? ROUNDS;
-    const out: Measured[][] = daemons.map(() => []);
+    const measured = options.floor ? [...daemons, options.floor] : daemons;
+    const out: Measured[][] = measured.map(() => []);
     for (const d of daemons) await options.prime?.(d);
     for (let round = 0; round < rounds; round++) {
-      for (const [i, d] of daemons.entries()) {
+      for (const [i, d] of measured.entries()) {
         const pinned = options.pinned && pin(process.pid, pinCpu) && pin(d.pid, pinCpu);
         try {
           const r = await measure(d, o);
@@ -329,8 +356,13 @@ async function main(): Promise<void> {
         }
       }
     }
-    const [ours, anchor] = out.map(median);
-    rows.push({ label, ours: ours as Measured, anchor: anchor ?? null });
+    const medians = out.map(median);
+    rows.push({
+      label,
+      ours: medians[0] as Measured,
+      anchor: daemons.length > 1 ? (medians[1] as Measured) : null,
+      floor: options.floor ? (medians[measured.length - 1] as Measured) : null,
+    });
   };
   const timed = { warmupMs: WARMUP * 1000, durationMs: SECONDS * 1000 };
   const once = (d: DaemonProcess, requests: string[], extra: Partial<LoadOptions> = {}) =>
@@ -347,20 +379,20 @@ async function main(): Promise<void> {
     `1. ${hits}, 1 connection × 1 in flight, client and daemon on one core`,
     "ok",
     { connections: 1, depth: 1, requests: hitKeys, ...timed },
-    { pinned: true },
+    { pinned: true, floor: floorHit },
   );
-  await both(`2. ${hits}, ${CONNECTIONS} connections × 1 in flight`, "ok", {
-    connections: CONNECTIONS,
-    depth: 1,
-    requests: hitKeys,
-    ...timed,
-  });
-  await both(`3. ${hits}, ${CONNECTIONS} connections × ${DEPTH} in flight`, "ok", {
-    connections: CONNECTIONS,
-    depth: DEPTH,
-    requests: hitKeys,
-    ...timed,
-  });
+  await both(
+    `2. ${hits}, ${CONNECTIONS} connections × 1 in flight`,
+    "ok",
+    { connections: CONNECTIONS, depth: 1, requests: hitKeys, ...timed },
+    { floor: floorHit },
+  );
+  await both(
+    `3. ${hits}, ${CONNECTIONS} connections × ${DEPTH} in flight`,
+    "ok",
+    { connections: CONNECTIONS, depth: DEPTH, requests: hitKeys, ...timed },
+    { floor: floorHit },
+  );
 
   // Domains without a policy: 10,000 names cycled, after one full pass.
   const noneKeys = keys(NONE, names.none);
@@ -368,7 +400,7 @@ async function main(): Promise<void> {
     `4. no policy (${fmt(NONE)} domains cycled), ${CONNECTIONS} connections × ${DEPTH} in flight`,
     "notfound",
     { connections: CONNECTIONS, depth: DEPTH, requests: noneKeys, ...timed },
-    { prime: (d) => once(d, noneKeys) },
+    { prime: (d) => once(d, noneKeys), floor: floorNone },
   );
 
   // Cold: every request a never-seen policy domain (DNS + HTTPS), after 200 others.
@@ -380,63 +412,66 @@ async function main(): Promise<void> {
   );
 
   // Memory: fresh daemons, then POLICIES distinct policies cached.
-  log(`\n6. RSS with cached policies (fresh daemons, filled by ${CONNECTIONS} × ${PRIME_DEPTH})`);
-  const rssKeys = keys(POLICIES, names.rss);
-  for (const d of daemons) await stop(d);
-  const settle = () => new Promise((r) => setTimeout(r, 2000));
-  // RSS is read twice: 2 s after the fill (the figure judged against the
-  // target), and after IDLE_MS more without requests, when the garbage of the
-  // fill's TLS fetches is gone: what a daemon holding the cache settles at.
-  const IDLE_MS = 20_000;
-  const idle = () => new Promise((r) => setTimeout(r, IDLE_MS));
-  let pmsrRss: {
-    baseline: number;
-    rss: number;
-    idle: number;
-    count: number;
-    seconds: number;
-  } | null = null;
-  if (anchor) {
-    pmsr = await track(start.anchor(anchor));
+  const measureRss = async () => {
+    log(`\n6. RSS with cached policies (fresh daemons, filled by ${CONNECTIONS} × ${PRIME_DEPTH})`);
+    const rssKeys = keys(POLICIES, names.rss);
+    const settle = () => new Promise((r) => setTimeout(r, 2000));
+    // RSS is read twice: 2 s after the fill (the figure judged against the
+    // target), and after IDLE_MS more without requests, when the garbage of the
+    // fill's TLS fetches is gone: what a daemon holding the cache settles at.
+    const idle = () => new Promise((r) => setTimeout(r, IDLE_MS));
+    let pmsrRss: {
+      baseline: number;
+      rss: number;
+      idle: number;
+      count: number;
+      seconds: number;
+    } | null = null;
+    if (anchor) {
+      pmsr = await track(start.anchor(anchor));
+      await settle();
+      const baseline = pmsr.rss();
+      const r = await once(pmsr, rssKeys, { maxMs: PMSR_PRIME_SECONDS * 1000, stallMs: 60_000 });
+      await settle();
+      const filled = pmsr.rss();
+      await idle();
+      pmsrRss = { baseline, rss: filled, idle: pmsr.rss(), count: r.kinds.ok, seconds: r.seconds };
+      log(
+        `  pmsr    ${fmt(r.kinds.ok)} policies in ${fmt(r.seconds, 1)} s (${fmt(r.rps)}/s): ` +
+          `RSS ${fmt(mb(baseline), 1)} MB → ${fmt(mb(pmsrRss.rss), 1)} MB` +
+          `${r.kinds.ok < POLICIES ? ` (stopped at the ${PMSR_PRIME_SECONDS} s cap)` : ""}` +
+          `${r.replies !== r.kinds.ok ? `; replies ${JSON.stringify(r.kinds)}` : ""}`,
+      );
+      await stop(pmsr);
+    }
+    ours = await track(start.ours());
     await settle();
-    const baseline = pmsr.rss();
-    const r = await once(pmsr, rssKeys, { maxMs: PMSR_PRIME_SECONDS * 1000, stallMs: 60_000 });
+    const ourBaseline = ours.rss();
+    const split = pmsrRss && pmsrRss.count < POLICIES ? pmsrRss.count : POLICIES;
+    const first = await once(ours, rssKeys.slice(0, split));
     await settle();
-    const filled = pmsr.rss();
+    const ourAtSplit = ours.rss();
+    let ourSeconds = first.seconds;
+    let ourOk = first.kinds.ok;
+    if (split < POLICIES) {
+      const rest = await once(ours, rssKeys.slice(split));
+      await settle();
+      ourSeconds += rest.seconds;
+      ourOk += rest.kinds.ok;
+    }
+    const ourRss = ours.rss();
     await idle();
-    pmsrRss = { baseline, rss: filled, idle: pmsr.rss(), count: r.kinds.ok, seconds: r.seconds };
+    const ourIdle = ours.rss();
     log(
-      `  pmsr    ${fmt(r.kinds.ok)} policies in ${fmt(r.seconds, 1)} s (${fmt(r.rps)}/s): ` +
-        `RSS ${fmt(mb(baseline), 1)} MB → ${fmt(mb(pmsrRss.rss), 1)} MB` +
-        `${r.kinds.ok < POLICIES ? ` (stopped at the ${PMSR_PRIME_SECONDS} s cap)` : ""}` +
-        `${r.replies !== r.kinds.ok ? `; replies ${JSON.stringify(r.kinds)}` : ""}`,
+      `  mtasts  ${fmt(ourOk)} policies in ${fmt(ourSeconds, 1)} s (${fmt(ourOk / ourSeconds)}/s): ` +
+        `RSS ${fmt(mb(ourBaseline), 1)} MB → ${fmt(mb(ourRss), 1)} MB` +
+        `${split < POLICIES ? ` (${fmt(mb(ourAtSplit), 1)} MB at ${fmt(split)})` : ""}`,
     );
-    await stop(pmsr);
-  }
-  ours = await track(start.ours());
-  await settle();
-  const ourBaseline = ours.rss();
-  const split = pmsrRss && pmsrRss.count < POLICIES ? pmsrRss.count : POLICIES;
-  const first = await once(ours, rssKeys.slice(0, split));
-  await settle();
-  const ourAtSplit = ours.rss();
-  let ourSeconds = first.seconds;
-  let ourOk = first.kinds.ok;
-  if (split < POLICIES) {
-    const rest = await once(ours, rssKeys.slice(split));
-    await settle();
-    ourSeconds += rest.seconds;
-    ourOk += rest.kinds.ok;
-  }
-  const ourRss = ours.rss();
-  await idle();
-  const ourIdle = ours.rss();
-  log(
-    `  mtasts  ${fmt(ourOk)} policies in ${fmt(ourSeconds, 1)} s (${fmt(ourOk / ourSeconds)}/s): ` +
-      `RSS ${fmt(mb(ourBaseline), 1)} MB → ${fmt(mb(ourRss), 1)} MB` +
-      `${split < POLICIES ? ` (${fmt(mb(ourAtSplit), 1)} MB at ${fmt(split)})` : ""}`,
-  );
-  await stop(ours);
+    await stop(ours);
+    return { pmsrRss, ourBaseline, ourAtSplit, ourRss, ourIdle, ourOk, ourSeconds };
+  };
+  for (const d of [...daemons, floorHit, floorNone]) await stop(d);
+  const memory = wanted(6) ? await measureRss() : null;
 
   // The table.
   const lines: string[] = [];
@@ -445,48 +480,53 @@ async function main(): Promise<void> {
   for (const h of header) out(`${h}  `);
   out();
   out(
-    "| case | mtasts req/s | PMSR req/s | ratio | mtasts p50 / p99 ms | PMSR p50 / p99 ms | daemon CPU µs/reply, mtasts / PMSR | other load, cores |",
+    "| case | mtasts req/s | PMSR req/s | ratio | mtasts p50 / p99 ms | PMSR p50 / p99 ms | daemon CPU µs/reply, mtasts / PMSR | other load, cores | Node floor req/s (÷ PMSR) |",
   );
-  out("|---|---:|---:|---:|---:|---:|---:|---:|");
+  out("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
     const a = r.anchor;
     out(
       `| ${r.label} | ${fmt(r.ours.rps)} | ${a ? fmt(a.rps) : "—"} | ${a ? `**${(r.ours.rps / a.rps).toFixed(1)}x**` : "—"} ` +
         `| ${ms(r.ours.p50)} / ${ms(r.ours.p99)} | ${a ? `${ms(a.p50)} / ${ms(a.p99)}` : "—"} ` +
         `| ${cpuUs(r.ours.cpuPerReq)} / ${a ? cpuUs(a.cpuPerReq) : "—"} ` +
-        `| ${r.ours.otherCpu.toFixed(1)} / ${a ? a.otherCpu.toFixed(1) : "—"} |`,
+        `| ${r.ours.otherCpu.toFixed(1)} / ${a ? a.otherCpu.toFixed(1) : "—"} ` +
+        `| ${r.floor ? `${fmt(r.floor.rps)}${a ? ` (${(r.floor.rps / a.rps).toFixed(1)}x)` : ""}` : "—"} |`,
     );
   }
-  const partial = pmsrRss !== null && pmsrRss.count < POLICIES;
-  const pmsrCell = pmsrRss
-    ? `${fmt(mb(pmsrRss.rss), 1)} MB${partial ? ` (at ${fmt(pmsrRss.count)})` : ""}`
-    : "—";
-  const ourAtPmsr = partial ? ourAtSplit : ourRss;
-  out(
-    `| 6. RSS with ${fmt(POLICIES)} cached policies | ${fmt(mb(ourRss), 1)} MB | ${pmsrCell} ` +
-      `| ${pmsrRss ? `${(ourAtPmsr / pmsrRss.rss).toFixed(2)}x${partial ? ` (both at ${fmt(pmsrRss.count)})` : ""}` : "—"} | | | | |`,
-  );
-  out();
-  out(
-    `RSS: VmRSS 2 s after filling; at start (1 policy) mtasts ${fmt(mb(ourBaseline), 1)} MB` +
-      `${pmsrRss ? `, PMSR ${fmt(mb(pmsrRss.baseline), 1)} MB` : ""}. Filling rate (cold lookups, ` +
-      `${CONNECTIONS} × ${PRIME_DEPTH} in flight): mtasts ${fmt(ourOk / ourSeconds)}/s` +
-      `${pmsrRss ? `, PMSR ${fmt(pmsrRss.count / pmsrRss.seconds)}/s` : ""}. ` +
-      `After ${IDLE_MS / 1000} s more without requests: mtasts ${fmt(mb(ourIdle), 1)} MB` +
-      `${pmsrRss ? `, PMSR ${fmt(mb(pmsrRss.idle), 1)} MB` : ""}.`,
-  );
-  if (pmsrRss && partial) {
-    const slope = (pmsrRss.rss - pmsrRss.baseline) / pmsrRss.count;
+  if (memory) {
+    const { pmsrRss, ourBaseline, ourAtSplit, ourRss, ourIdle, ourOk, ourSeconds } = memory;
+    const partial = pmsrRss !== null && pmsrRss.count < POLICIES;
+    const pmsrCell = pmsrRss
+      ? `${fmt(mb(pmsrRss.rss), 1)} MB${partial ? ` (at ${fmt(pmsrRss.count)})` : ""}`
+      : "—";
+    const ourAtPmsr = partial ? ourAtSplit : ourRss;
     out(
-      `PMSR filled ${fmt(pmsrRss.count)} of ${fmt(POLICIES)} policies within the ${PMSR_PRIME_SECONDS} s cap; ` +
-        `mtasts was ${fmt(mb(ourAtSplit), 1)} MB at that count. A linear estimate for PMSR at ` +
-        `${fmt(POLICIES)} is ${fmt(mb(pmsrRss.baseline + slope * POLICIES), 0)} MB (not measured).`,
+      `| 6. RSS with ${fmt(POLICIES)} cached policies | ${fmt(mb(ourRss), 1)} MB | ${pmsrCell} ` +
+        `| ${pmsrRss ? `${(ourAtPmsr / pmsrRss.rss).toFixed(2)}x${partial ? ` (both at ${fmt(pmsrRss.count)})` : ""}` : "—"} | | | | | |`,
     );
+    out();
+    out(
+      `RSS: VmRSS 2 s after filling; at start (1 policy) mtasts ${fmt(mb(ourBaseline), 1)} MB` +
+        `${pmsrRss ? `, PMSR ${fmt(mb(pmsrRss.baseline), 1)} MB` : ""}. Filling rate (cold lookups, ` +
+        `${CONNECTIONS} × ${PRIME_DEPTH} in flight): mtasts ${fmt(ourOk / ourSeconds)}/s` +
+        `${pmsrRss ? `, PMSR ${fmt(pmsrRss.count / pmsrRss.seconds)}/s` : ""}. ` +
+        `After ${IDLE_MS / 1000} s more without requests: mtasts ${fmt(mb(ourIdle), 1)} MB` +
+        `${pmsrRss ? `, PMSR ${fmt(mb(pmsrRss.idle), 1)} MB` : ""}.`,
+    );
+    if (pmsrRss && partial) {
+      const slope = (pmsrRss.rss - pmsrRss.baseline) / pmsrRss.count;
+      out(
+        `PMSR filled ${fmt(pmsrRss.count)} of ${fmt(POLICIES)} policies within the ${PMSR_PRIME_SECONDS} s cap; ` +
+          `mtasts was ${fmt(mb(ourAtSplit), 1)} MB at that count. A linear estimate for PMSR at ` +
+          `${fmt(POLICIES)} is ${fmt(mb(pmsrRss.baseline + slope * POLICIES), 0)} MB (not measured).`,
+      );
+    }
   }
   out();
   out("Targets (ours):");
-  const ratio = (i: number) => {
-    const r = rows[i];
+  const row = (n: number) => rows.find((r) => Number.parseInt(r.label, 10) === n);
+  const ratio = (n: number) => {
+    const r = row(n);
     return r?.anchor ? r.ours.rps / r.anchor.rps : Number.NaN;
   };
   const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
@@ -496,16 +536,29 @@ async function main(): Promise<void> {
         `(target ${higher ? "≥" : "<"} ${goal}${unit}) — ` +
         `${Number.isFinite(value) ? verdict(higher ? value >= goal : value < goal) : "not measured"}`,
     );
-  target(`req/s vs PMSR, case 3 (cached hits, ${CONNECTIONS} × ${DEPTH})`, ratio(2), 5, "x");
-  target("req/s vs PMSR, case 1 (cached hits, 1 connection)", ratio(0), 3, "x");
-  target("req/s vs PMSR, case 4 (no policy)", ratio(3), 20, "x");
-  for (const i of [0, 1, 2, 3]) {
-    const r = rows[i] as Row;
-    target(`p99, case ${r.label.slice(0, 1)}`, r.ours.p99, 2, " ms", false);
+  target(`req/s vs PMSR, case 3 (cached hits, ${CONNECTIONS} × ${DEPTH})`, ratio(3), 5, "x");
+  target("req/s vs PMSR, case 1 (cached hits, 1 connection)", ratio(1), 3, "x");
+  target("req/s vs PMSR, case 4 (no policy)", ratio(4), 20, "x");
+  for (const n of [1, 2, 3, 4]) {
+    const r = row(n);
+    if (r) target(`p99, case ${n}`, r.ours.p99, 2, " ms", false);
   }
-  out(
-    `- RSS with ${fmt(POLICIES)} policies: ${fmt(mb(ourRss), 1)} MB (target ≤ 150 MB) — ${verdict(mb(ourRss) <= 150)}`,
-  );
+  if (memory) {
+    const rss = mb(memory.ourRss);
+    out(
+      `- RSS with ${fmt(POLICIES)} policies: ${fmt(rss, 1)} MB (target ≤ 150 MB) — ${verdict(rss <= 150)}`,
+    );
+  }
+  out();
+  out("Node floor (floor.ts: a Node server answering every request with a fixed reply, no work):");
+  for (const r of rows) {
+    if (!r.floor) continue;
+    out(
+      `- case ${r.label.slice(0, 1)}: mtasts at ${((r.ours.rps / r.floor.rps) * 100).toFixed(0)}% of the floor ` +
+        `(${fmt(r.floor.rps)} req/s, p99 ${ms(r.floor.p99)} ms, ${cpuUs(r.floor.cpuPerReq)} µs/reply)` +
+        `${r.anchor ? `; the floor is ${(r.floor.rps / r.anchor.rps).toFixed(1)}x PMSR` : ""}`,
+    );
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
