@@ -20,6 +20,11 @@ const LEGACY_IPV4 = /^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$/;
  * trailing dot; or why no policy lookup should happen. Never throws.
  */
 export function normalizeKey(key: string): NormalizedKey {
+  // Nearly every key is already a bare lowercase host name, and classify()
+  // only calls a name a domain when it holds nothing the steps below would
+  // change (no space, colon, bracket, capital, trailing dot or non-ASCII).
+  const plain = classify(key);
+  if (plain !== null && plain.kind === "domain") return plain;
   // Postfix's own form for IPv6 next-hops; PMSR misses it (SM-PMSR-06).
   const trimmed = key.trim();
   if (trimmed.includes(":") && isIP(trimmed) === 6) return IP_LITERAL;

@@ -183,3 +183,24 @@ test("SM-NET-02 pending reports an unfinished netstring", () => {
   assert.equal((d.next() as Buffer).toString(), "abc");
   assert.equal(d.pending, false);
 });
+
+test("SM-NET-02 advance leaves each payload in place: whole in the chunk, or assembled across chunks", () => {
+  const d = new NetstringDecoder();
+  const chunk = Buffer.from("3:abc,4:de");
+  d.push(chunk);
+  assert.equal(d.advance(), true);
+  // A whole payload is the pushed chunk itself, not a copy.
+  assert.equal(d.source, chunk);
+  assert.equal(d.source.toString("latin1", d.start, d.end), "abc");
+  assert.equal(d.advance(), null);
+  // Nothing is held for the caller while a payload is incomplete.
+  assert.equal(d.source.length, 0);
+  d.push(Buffer.from("fg,"));
+  assert.equal(d.advance(), true);
+  assert.notEqual(d.source, chunk);
+  assert.equal(d.source.toString("latin1", d.start, d.end), "defg");
+  assert.equal(d.advance(), null);
+  d.push(Buffer.from("1:x;"));
+  assert.deepEqual(d.advance(), { error: "bad-terminator" });
+  assert.equal(d.source.length, 0);
+});
