@@ -9,6 +9,7 @@ import { stsRecordName } from "../core/names.ts";
 import { parsePolicy } from "../core/policy.ts";
 import { selectStsRecord } from "../core/sts-record.ts";
 import { daneVerdict } from "./dane.ts";
+import { HotSet } from "./hot-set.ts";
 import { fresh, type Known } from "./known.ts";
 import { createLimiter } from "./limiter.ts";
 import type { PolicyCache, PolicyEntry } from "./types.ts";
@@ -78,7 +79,7 @@ const CACHE_MISS: DiscoveryEvent = Object.freeze({ type: "cache", result: "miss"
 export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions): Discovery {
   // An in-process cache (`internal`) is itself the hot set: one record per
   // policy, not a second copy in front of it.
-  const hot = deps.cache.hot ?? new Map<string, Known>();
+  const hot = deps.cache.hot ?? new HotSet();
   const sharedHot = deps.cache.hot !== undefined;
   const negative = new Map<string, number>();
   const backoff = new Map<string, number>();
@@ -88,12 +89,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
 
   // Keyed by the entry's own (flat) domain string, not the lookup's, which may
   // be a slice that keeps the whole socketmap request alive.
-  const remember = (known: Known) => {
-    const domain = known.entry.domain;
-    hot.delete(domain);
-    hot.set(domain, known);
-    if (hot.size > options.hotSize) hot.delete(hot.keys().next().value as string);
-  };
+  const remember = (known: Known) => hot.admit(known, options.hotSize);
   const bounded = (map: Map<string, number>, key: string, until: number) => {
     map.delete(key);
     map.set(key, until);
@@ -278,7 +274,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
       const known = hot.get(domain);
       if (known) {
         if (now >= known.entry.expiresAt) return undefined;
-        remember(known);
+        hot.touch(known);
         if (now - known.checkedAt > options.cacheGraceMs) {
           // Serve the valid cached policy now and confirm it in the background
           // (STS-SND-12): delivery never waits on DNS for a domain we know.

@@ -20,9 +20,21 @@ export interface Known {
   reply: string | undefined;
   replyZone: string;
   otherReplies: Map<string, string> | undefined;
+  /** The neighbours in a HotSet's recency list (hot-set.ts); null when not in one. */
+  newer: Known | null;
+  older: Known | null;
 }
 
 /** A record for an entry nobody has confirmed or answered from yet. */
 export function fresh(entry: PolicyEntry, checkedAt: number): Known {
-  return { entry, checkedAt, dane: null, reply: undefined, replyZone: "", otherReplies: undefined };
+  return {
+    entry,
+    checkedAt,
+    dane: null,
+    reply: undefined,
+    replyZone: "",
+    otherReplies: undefined,
+    newer: null,
+    older: null,
+  };
 }

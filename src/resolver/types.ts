@@ -2,7 +2,7 @@
 // backend implements, and the socketmap lookup the server calls.
 
 import type { PolicyMode } from "../core/policy.ts";
-import type { Known } from "./known.ts";
+import type { HotSet } from "./hot-set.ts";
 
 /** One cached policy, as every {@link PolicyCache} backend stores it. */
 export interface PolicyEntry {
@@ -26,10 +26,10 @@ export interface PolicyEntry {
 export interface PolicyCache {
   readonly kind: "memory" | "sqlite" | "redis" | "postgres";
   /**
-   * In-process backends only: their map, which discovery then uses as its hot
+   * In-process backends only: their records, which discovery then uses as its hot
    * set (and LRU) instead of holding every policy a second time.
    */
-  readonly hot?: Map<string, Known>;
+  readonly hot?: HotSet;
   get(domain: string): Promise<PolicyEntry | undefined>;
   /**
    * Insert or replace the entry for `entry.domain`. An entry with an older

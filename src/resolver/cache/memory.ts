@@ -1,14 +1,13 @@
-// The `internal` cache: a per-process LRU, the PMSR default. A Map keeps
-// insertion order, so re-inserting on use makes its first key the least
-// recently used one. Each value is the lookup path's own record (Known), and
+// The `internal` cache: a per-process LRU, the PMSR default. Each value is the lookup path's own record (Known), and
 // discovery uses this map as its hot set: one record per policy in memory.
 // Entries are stored frozen and handed out as they are.
 
-import { fresh, type Known } from "../known.ts";
+import { HotSet } from "../hot-set.ts";
+import { fresh } from "../known.ts";
 import type { PolicyCache, PolicyEntry } from "../types.ts";
 
 export type MemoryCache = PolicyCache & {
-  readonly hot: Map<string, Known>;
+  readonly hot: HotSet;
   /** Synchronous lookup; counts as a use. */
   peek(domain: string): PolicyEntry | undefined;
 };
@@ -17,14 +16,13 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
   if (!Number.isSafeInteger(size) || size < 1) {
     throw new RangeError(`internal cache size must be a positive integer, got ${size}`);
   }
-  const records = new Map<string, Known>();
+  const records = new HotSet();
   const meta = new Map<string, string>();
 
   const peek = (domain: string): PolicyEntry | undefined => {
     const known = records.get(domain);
     if (known === undefined) return undefined;
-    records.delete(domain);
-    records.set(domain, known);
+    records.touch(known);
     return known.entry;
   };
 
@@ -36,13 +34,8 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
     set: async (entry) => {
       const stored = records.get(entry.domain);
       if (stored !== undefined && stored.entry.fetchedAt > entry.fetchedAt) return;
-      records.delete(entry.domain);
       const frozen = Object.isFrozen(entry) ? entry : Object.freeze({ ...entry });
-      records.set(entry.domain, fresh(frozen, 0));
-      for (const oldest of records.keys()) {
-        if (records.size <= size) break;
-        records.delete(oldest);
-      }
+      records.admit(fresh(frozen, 0), size);
     },
     delete: async (domain) => {
       records.delete(domain);
@@ -61,9 +54,9 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
     },
     prune: async (expiredBefore) => {
       let pruned = 0;
-      for (const [domain, { entry }] of records) {
+      for (const { entry } of records.values()) {
         if (entry.expiresAt < expiredBefore) {
-          records.delete(domain);
+          records.delete(entry.domain);
           pruned++;
         }
       }
