@@ -219,8 +219,15 @@ class Connection {
    * request's, so its bytes are compared before anything is decoded.
    */
   split(source: Buffer, start: number, end: number): string | null {
-    let space = source.indexOf(SPACE, start);
-    if (space >= end) space = -1;
+    // Searched within the request only: indexOf would run on through the rest
+    // of the chunk, and a chunk of space-less requests would cost its square.
+    let space = -1;
+    for (let i = start; i < end; i++) {
+      if (source[i] === SPACE) {
+        space = i;
+        break;
+      }
+    }
     if (source !== this.checked) {
       this.checked = source;
       this.ascii = isAscii(source);

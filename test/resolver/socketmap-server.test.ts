@@ -331,6 +331,15 @@ test("SM-WEAK-10 a payload without a space is answered NOTFOUND", async () => {
     );
     assert.deepEqual(await c.readReplies(3), [NOTFOUND, NOTFOUND, NOTFOUND]);
     assert.equal(await c.request("test", "good.loc"), SECURE);
+    // The space of the next request in the same chunk is not this one's.
+    c.send(Buffer.concat([encodeNetstring("test"), encodeNetstring("test good.loc")]));
+    assert.deepEqual(await c.readReplies(2), [NOTFOUND, SECURE]);
+    // A chunk full of them: each is answered, and the connection still serves.
+    c.send(Buffer.concat(Array.from({ length: 5000 }, () => encodeNetstring("x"))));
+    const replies = await c.readReplies(5000);
+    assert.equal(replies.length, 5000);
+    assert.ok(replies.every((r) => r === NOTFOUND));
+    assert.equal(await c.request("test", "good.loc"), SECURE);
     await c.close();
   });
 });
