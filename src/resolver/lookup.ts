@@ -57,16 +57,9 @@ export function createLookup(options: {
     const domain = normal.domain;
     if (zoneName !== lastZoneName) {
       // Unknown names use default_zone (SM-PMSR-03).
-      // The map's own key is kept, not the request's: cached replies hold the
-      // slot, and a slice of a request would keep the whole request alive.
-      lastZone = defaultZone;
-      lastSlot = "";
-      for (const [name, zone] of zones) {
-        if (name === zoneName) {
-          lastZone = zone;
-          lastSlot = name;
-        }
-      }
+      const named = zones.get(zoneName);
+      lastZone = named ?? defaultZone;
+      lastSlot = named === undefined ? "" : zoneName;
       lastZoneName = zoneName;
     }
     const zone = lastZone;

@@ -232,29 +232,23 @@ class Connection {
       this.checked = source;
       this.ascii = isAscii(source);
     }
-    if (!this.ascii) {
-      // A space byte is a space character in UTF-8 too: no multi-byte sequence holds one.
-      if (!isUtf8(source.subarray(start, end))) {
-        this.bad = "invalid-utf8";
-        return null;
-      }
-      if (space === -1) {
-        this.bad = "no-space";
-        return null;
-      }
-      this.zone = source.toString("utf8", start, space);
-      this.zoneBytes = null;
-      return source.toString("utf8", space + 1, end);
+    if (!this.ascii && !isUtf8(source.subarray(start, end))) {
+      this.bad = "invalid-utf8";
+      return null;
     }
+    // A space byte is a space character in UTF-8 too: no multi-byte sequence holds one.
     if (space === -1) {
       this.bad = "no-space";
       return null;
     }
-    if (!sameBytes(this.zoneBytes, source, start, space)) {
+    if (!this.ascii) {
+      this.zone = source.toString("utf8", start, space);
+      this.zoneBytes = null;
+    } else if (!sameBytes(this.zoneBytes, source, start, space)) {
       this.zone = source.toString("latin1", start, space);
       this.zoneBytes = Buffer.from(source.subarray(start, space));
     }
-    return source.toString("latin1", space + 1, end);
+    return source.toString(this.ascii ? "latin1" : "utf8", space + 1, end);
   }
 
   track(result: Promise<string>, zone: string, key: string, started: number): Slot {

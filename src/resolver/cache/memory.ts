@@ -1,5 +1,6 @@
-// The `internal` cache: a per-process LRU, the PMSR default. Each value is the lookup path's own record (Known), and
-// discovery uses this map as its hot set: one record per policy in memory.
+// The `internal` cache: a per-process LRU, the PMSR default. Each value is
+// the lookup path's own record (Known), and discovery uses these records as
+// its hot set (hot-set.ts): one record per policy in memory.
 // Entries are stored frozen and handed out as they are.
 
 import { HotSet } from "../hot-set.ts";
