@@ -105,7 +105,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
         // revalidations have nobody to report a rejection to.
         emit({ type: "store-error", domain, detail: `discovery failed: ${String(err)}` });
         const known = hot.get(domain);
-        return known && deps.now() < known.entry.expiresAt ? known : "none";
+        return known && deps.now() < known.expiresAt ? known : "none";
       })
       .finally(() => inflight.delete(domain));
     inflight.set(domain, p);
@@ -119,7 +119,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
       const stored = await cacheGet(domain);
       if (stored) known = fresh(stored, 0);
     }
-    const valid = known && started < known.entry.expiresAt ? known : undefined;
+    const valid = known && started < known.expiresAt ? known : undefined;
     const dns = deps.dns(timeoutMs);
     const txt = await dns.txt(stsRecordName(domain) ?? `_mta-sts.${domain}`);
     let id: string | null = null;
@@ -156,7 +156,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
       return "none";
     }
 
-    if (valid && valid.entry.id === id && !force) {
+    if (valid && valid.id === id && !force) {
       // STS-SND-07: the same id confirms the policy but never extends its life.
       valid.checkedAt = now;
       await judgeDane(domain, valid, dns);
@@ -169,7 +169,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
         stored &&
         stored.id === id &&
         now < stored.expiresAt &&
-        (!valid || stored.fetchedAt > valid.entry.fetchedAt)
+        (!valid || stored.fetchedAt > valid.fetchedAt)
       ) {
         const adopted = fresh(stored, now);
         await judgeDane(domain, adopted, dns);
@@ -210,15 +210,14 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
       return "none"; // STS-SND-05
     }
     const policy = parsed.value;
-    // Frozen, so the memory cache can hold this same object instead of a copy.
-    const entry: PolicyEntry = Object.freeze({
+    const entry: PolicyEntry = {
       domain: ownCopy(domain),
       id: ownCopy(id),
       text: Buffer.from(result.body).toString("utf8"),
       mode: policy.mode,
       fetchedAt: after,
       expiresAt: after + policy.max_age * 1000,
-    });
+    };
     emit({ type: "fetch", domain, id, ok: true, mode: policy.mode, ms: after - started });
     if (!sharedHot) {
       try {
@@ -237,7 +236,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
 
   async function judgeDane(domain: string, known: Known, dns: Resolver): Promise<void> {
     let verdict: Known["dane"] = null;
-    if (options.dane === "prefer" && known.entry.mode !== "none") {
+    if (options.dane === "prefer" && known.mode !== "none") {
       verdict = await daneVerdict(domain, dns);
       if (verdict) emit({ type: "dane", domain, verdict: verdict.kind });
     }
@@ -273,7 +272,7 @@ export function createDiscovery(deps: DiscoveryDeps, options: DiscoveryOptions):
       }
       const known = hot.get(domain);
       if (known) {
-        if (now >= known.entry.expiresAt) return undefined;
+        if (now >= known.expiresAt) return undefined;
         hot.touch(known);
         if (now - known.checkedAt > options.cacheGraceMs) {
           // Serve the valid cached policy now and confirm it in the background

@@ -33,13 +33,13 @@ export class HotSet {
    * before, then evicts the least recently used beyond `max`.
    */
   admit(known: Known, max: number): void {
-    const domain = known.entry.domain;
+    const domain = known.domain;
     const before = this.#records.get(domain);
     if (before !== undefined) this.#unlink(before);
     this.#records.set(domain, known);
     this.#link(known);
     while (this.#records.size > max && this.#oldest !== null) {
-      this.delete(this.#oldest.entry.domain);
+      this.delete(this.#oldest.domain);
     }
   }
 

@@ -26,7 +26,7 @@ export function createLookup(options: {
     if (k === "none") return NOTFOUND;
     let reply = k.replyZone === slot ? k.reply : k.otherReplies?.get(slot);
     if (reply === undefined) {
-      const parsed = parsePolicy(k.entry.text);
+      const parsed = parsePolicy(k.text);
       if (!parsed.ok)
         reply = NOTFOUND; // stored text is validated before caching; defensive
       else if (k.dane && enforced(parsed.value, zone)) reply = replyFor(k.dane, domain, zone);

@@ -59,7 +59,7 @@ export function startRefresher(options: {
         page.map((entry) =>
           limit(async () => {
             const k = await discovery.refresh(entry.domain, options.timeoutMs);
-            const fetched = k !== "none" && k.entry.fetchedAt >= started;
+            const fetched = k !== "none" && k.fetchedAt >= started;
             if (fetched) result.refreshed++;
             else {
               result.failed++;

@@ -330,12 +330,21 @@ describe("memory cache", () => {
     assert.equal(cache.peek("x.example")?.mode, "enforce");
   });
 
-  test("a frozen entry is held as it is, not copied (one object per policy)", async () => {
+  test("an entry is held in its hot-set record, one object per policy; readers get copies", async () => {
     const cache = createMemoryCache({ size: 10 });
-    const frozen = Object.freeze(entry("y.example"));
-    await cache.set(frozen);
-    assert.equal(cache.peek("y.example"), frozen);
-    assert.equal(await cache.get("y.example"), frozen);
+    const given = entry("y.example");
+    await cache.set(given);
+    const record = cache.hot.get("y.example");
+    assert.ok(record);
+    // The record carries the entry's fields itself (no second object per policy).
+    for (const [field, value] of Object.entries(given)) {
+      assert.equal(record[field as keyof typeof given], value, field);
+    }
+    const seen = cache.peek("y.example");
+    assert.deepEqual(seen, given);
+    assert.notEqual(seen, record);
+    assert.ok(Object.isFrozen(seen));
+    assert.deepEqual(await cache.get("y.example"), given);
   });
 
   test("a size below 1 is refused", () => {

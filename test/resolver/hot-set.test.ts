@@ -6,7 +6,7 @@ import { fresh, type Known } from "../../src/resolver/known.ts";
 const record = (domain: string): Known =>
   fresh({ domain, id: "1", text: "", mode: "enforce", fetchedAt: 0, expiresAt: 1 }, 0);
 
-const order = (set: HotSet) => [...set.byAge()].map((k) => k.entry.domain);
+const order = (set: HotSet) => [...set.byAge()].map((k) => k.domain);
 
 test("least recently used first: admit and touch make a record the newest", () => {
   const set = new HotSet();

@@ -1,10 +1,10 @@
 // The `internal` cache: a per-process LRU, the PMSR default. Each value is
 // the lookup path's own record (Known), and discovery uses these records as
-// its hot set (hot-set.ts): one record per policy in memory.
-// Entries are stored frozen and handed out as they are.
+// its hot set (hot-set.ts): one record per policy in memory. Entries are
+// handed out as frozen copies of a record's entry fields.
 
 import { HotSet } from "../hot-set.ts";
-import { fresh } from "../known.ts";
+import { entryOf, fresh } from "../known.ts";
 import type { PolicyCache, PolicyEntry } from "../types.ts";
 
 export type MemoryCache = PolicyCache & {
@@ -24,7 +24,7 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
     const known = records.get(domain);
     if (known === undefined) return undefined;
     records.touch(known);
-    return known.entry;
+    return entryOf(known);
   };
 
   return {
@@ -34,9 +34,8 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
     get: async (domain) => peek(domain),
     set: async (entry) => {
       const stored = records.get(entry.domain);
-      if (stored !== undefined && stored.entry.fetchedAt > entry.fetchedAt) return;
-      const frozen = Object.isFrozen(entry) ? entry : Object.freeze({ ...entry });
-      records.admit(fresh(frozen, 0), size);
+      if (stored !== undefined && stored.fetchedAt > entry.fetchedAt) return;
+      records.admit(fresh(entry, 0), size);
     },
     delete: async (domain) => {
       records.delete(domain);
@@ -44,9 +43,9 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
     // A refresh sweep is not a use: it leaves the LRU order alone.
     stale: async ({ fetchedBefore, limit, after }) => {
       const found: PolicyEntry[] = [];
-      for (const { entry } of records.values()) {
-        if (entry.fetchedAt < fetchedBefore && (after === undefined || entry.domain > after)) {
-          found.push(entry);
+      for (const known of records.values()) {
+        if (known.fetchedAt < fetchedBefore && (after === undefined || known.domain > after)) {
+          found.push(entryOf(known));
         }
       }
       // Domains are ASCII, so UTF-16 order is byte order, as in the SQL and Redis backends.
@@ -55,9 +54,9 @@ export function createMemoryCache({ size }: { size: number }): MemoryCache {
     },
     prune: async (expiredBefore) => {
       let pruned = 0;
-      for (const { entry } of records.values()) {
-        if (entry.expiresAt < expiredBefore) {
-          records.delete(entry.domain);
+      for (const known of records.values()) {
+        if (known.expiresAt < expiredBefore) {
+          records.delete(known.domain);
           pruned++;
         }
       }
