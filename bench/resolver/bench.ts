@@ -17,6 +17,7 @@
 //   BENCH_NAMES_PER_CERT=10      policy hosts per lab certificate (see world.ts)
 //   PMSR_SRC=DIR                 PMSR checkout or git dir (see anchor.ts); absent: ours only
 //   BENCH_OURS_NODE_ARGS="..."   node flags for our daemon (default --max-semi-space-size=2, as the systemd unit)
+//   BENCH_OURS_ARENAS=2          MALLOC_ARENA_MAX for our daemon (default 2, as the systemd unit; empty: glibc's default)
 //   BENCH_CASES=1,4              run only these cases (numbers as in the table; default all)
 //
 // Needs root (ports 53 and 443 on 127.0.0.x, `unshare --mount` for PMSR).
@@ -309,7 +310,8 @@ async function main(): Promise<void> {
     `client: one Node process (bench/resolver/load.ts), closed loop, netstrings pre-encoded, ` +
       `one write per read; latency = write of a request → read of its reply`,
     `daemons: separate processes; cache internal, cache_size ${fmt(CACHE_SIZE)}, cache_grace ${fmt(CACHE_GRACE)} s; ` +
-      `ours with its defaults otherwise (negative cache 300 s, DANE check on)`,
+      `ours with its defaults otherwise (negative cache 300 s, DANE check on), run as the systemd unit runs it ` +
+      `(node ${env.BENCH_OURS_NODE_ARGS ?? "--max-semi-space-size=2"}, MALLOC_ARENA_MAX=${env.BENCH_OURS_ARENAS ?? "2"})`,
     `timed cases: ${ROUNDS} alternating round(s) per daemon of ${WARMUP} s warm-up + ${SECONDS} s measured; ` +
       `medians of rounds. Case 1 pins client and daemon to one core (taskset): on this VM a wake-up ` +
       `across cores costs more than the request itself`,

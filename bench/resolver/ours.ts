@@ -29,11 +29,17 @@ export async function startOurs(o: {
       `  policy_port: ${o.httpsPort}`,
     ]),
   );
-  // The shipped systemd unit (docs/mtasts-resolver.service) caps V8's young
-  // generation the same way; without it RSS grows by ~100 MB per 10,000 fetches.
+  // Run as the shipped systemd unit (docs/mtasts-resolver.service) runs it: V8's
+  // young generation capped (without it RSS grows by ~100 MB per 10,000
+  // fetches) and two malloc arenas. BENCH_OURS_NODE_ARGS / BENCH_OURS_ARENAS
+  // override them (an empty BENCH_OURS_ARENAS leaves glibc's default).
   const nodeArgs = (process.env.BENCH_OURS_NODE_ARGS ?? "--max-semi-space-size=2")
     .split(/\s+/)
     .filter(Boolean);
+  const arenas = process.env.BENCH_OURS_ARENAS ?? "2";
+  const env = { ...process.env };
+  if (arenas === "") delete env.MALLOC_ARENA_MAX;
+  else env.MALLOC_ARENA_MAX = arenas;
   return startDaemonProcess({
     name: "mtasts",
     command: process.execPath,
@@ -42,5 +48,6 @@ export async function startOurs(o: {
     host: "127.0.0.1",
     port: o.port,
     probe: o.probe,
+    env,
   });
 }
