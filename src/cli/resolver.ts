@@ -67,9 +67,13 @@ export async function runResolver(args: readonly string[], io: Io): Promise<numb
     write: logfile ? (line) => appendFileSync(logfile, line) : (line) => io.stderr.write(line),
   });
   const { localPostfixVersion, tlsrptAdvice } = await import("../resolver/postfix-version.ts");
-  const postfix = localPostfixVersion();
-  const advice = postfix ? tlsrptAdvice(postfix, config.defaultZone, config.zones) : null;
-  if (advice) log.warn(advice);
+  // Asked beside start-up, not before it: postconf takes a second where
+  // main.cf is missing (it pauses before a fatal exit), and Postfix's lookups
+  // should not wait for a warning.
+  void localPostfixVersion().then((postfix) => {
+    const advice = postfix ? tlsrptAdvice(postfix, config.defaultZone, config.zones) : null;
+    if (advice) log.warn(advice);
+  });
   // A long-lived daemon whose heap is mostly cached policies: V8's memory-saving
   // heap growth keeps RSS near the live data (at 100,000 policies, 157 MB
   // instead of 200+; bench/RESULTS.md). NODE_OPTIONS refuses this flag, so the

@@ -2,20 +2,19 @@
 // (3.10+). Older ones reject them and defer every MTA-STS destination; newer
 // ones only enforce the policy's MX list (3.10.5+) when they get them.
 
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import type { ZoneConfig } from "./types.ts";
 
 /** `postconf -h mail_version`, or null when Postfix is not installed here. */
-export function localPostfixVersion(): string | null {
-  try {
-    return execFileSync("postconf", ["-h", "mail_version"], {
-      encoding: "utf8",
-      timeout: 3000,
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  } catch {
-    return null;
-  }
+export function localPostfixVersion(): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(
+      "postconf",
+      ["-h", "mail_version"],
+      { encoding: "utf8", timeout: 10_000 },
+      (err, stdout) => resolve(err ? null : stdout.trim() || null),
+    );
+  });
 }
 
 function atLeast(version: string, major: number, minor: number, patch = 0): boolean {

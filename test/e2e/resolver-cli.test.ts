@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,9 +74,14 @@ interface Daemon {
   exited: Promise<number | null>;
 }
 
-async function startDaemon(config: string, extraArgs: string[] = []): Promise<Daemon> {
+async function startDaemon(
+  config: string,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Daemon> {
   const child = spawn(process.execPath, [bin, "resolver", "-c", config, ...extraArgs], {
     stdio: ["ignore", "ignore", "pipe"],
+    env,
   });
   let err = "";
   child.stderr?.on("data", (c) => {
@@ -170,6 +175,45 @@ test("SM-PMSR-02 SM-PMSR-13 a unix socket with mode 0666, asked by postmap socke
     await d.exited;
   }
   assert.ok(!existsSync(sock), "the socket file is removed on exit");
+});
+
+test("SM-WEAK-02 start-up does not wait for postconf; its TLSRPT advice is logged when it answers", async () => {
+  // A postconf that answers only once told to: the daemon must serve before then.
+  const fakeBin = join(dir, "fake-bin");
+  const go = join(dir, "postconf-go");
+  mkdirSync(fakeBin, { recursive: true });
+  writeFileSync(
+    join(fakeBin, "postconf"),
+    `#!/bin/sh\nwhile [ ! -e '${go}' ]; do sleep 0.05; done\necho 3.7.11\n`,
+    { mode: 0o755 },
+  );
+  const port = await freePort();
+  const config = join(dir, "postconf.yml");
+  writeFileSync(
+    config,
+    configYaml(`port: ${port}`).replace("require_sni: true", "require_sni: true\n    tlsrpt: true"),
+  );
+  const d = await startDaemon(config, [], {
+    ...process.env,
+    PATH: `${fakeBin}:${process.env.PATH}`,
+  });
+  try {
+    const q = await mtasts(["resolver", "query", "good.test", "-c", config]);
+    assert.equal(q.code, 0, q.stderr);
+    assert.doesNotMatch(d.stderr(), /TLSRPT/, "postconf has not answered yet");
+    writeFileSync(go, "");
+    const deadline = Date.now() + 20_000;
+    while (
+      !/Postfix 3\.7\.11 rejects the TLSRPT attributes that zones\.postfix enable/.test(d.stderr())
+    ) {
+      assert.ok(Date.now() < deadline, `no TLSRPT advice logged:\n${d.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    writeFileSync(go, "");
+    d.child.kill("SIGTERM");
+    await d.exited;
+  }
 });
 
 test("--check-config prints the effective configuration; a bad file exits 2 naming the key", async () => {
