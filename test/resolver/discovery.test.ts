@@ -71,6 +71,27 @@ test("STS-SND-03 a cached policy is answered from memory within cache_grace: no 
   assert.equal(fetches("stable.test"), f);
 });
 
+test("SM-PMSR-04 a cached domain asked in another form is answered from memory; IP literals are still skipped", async () => {
+  const reply = "OK secure match=mx1.stable.test servername=hostname";
+  assert.equal(await r.ask("postfix", "stable.test"), reply);
+  const [q, f] = [txtQueries("stable.test"), fetches("stable.test")];
+  for (const form of [
+    "STABLE.Test",
+    "stable.test.",
+    "stable.test:25",
+    "[stable.test]:25",
+    " stable.test ",
+  ]) {
+    assert.equal(await r.ask("postfix", form), reply, form);
+  }
+  assert.equal(txtQueries("stable.test"), q);
+  assert.equal(fetches("stable.test"), f);
+  // Never stored, so never found as they stand: normalized, then skipped (SM-PMSR-05).
+  for (const literal of ["192.0.2.1", "[192.0.2.1]:25", "[ipv6:2001:db8::1]"]) {
+    assert.equal(await r.ask("postfix", literal), "NOTFOUND ", literal);
+  }
+});
+
 test("the internal cache is discovery's hot set: one record per policy", async () => {
   const known = await settle("one-record.test");
   assert.notEqual(known, "none");
