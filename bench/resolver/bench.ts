@@ -28,7 +28,7 @@ import { cpus, totalmem } from "node:os";
 import { type AnchorSource, prepareAnchor, startAnchor } from "./anchor.ts";
 import { type DaemonProcess, query, startDaemonProcess } from "./daemon-process.ts";
 import { type LoadOptions, type LoadResult, runLoad } from "./load.ts";
-import { startOurs } from "./ours.ts";
+import { OURS_ARENAS, OURS_NODE_ARGS, startOurs } from "./ours.ts";
 import { DNS_ADDRESS, HTTPS_ADDRESS, names, type WorldReady, type WorldSpec } from "./world.ts";
 
 const env = process.env;
@@ -311,7 +311,7 @@ async function main(): Promise<void> {
       `one write per read; latency = write of a request → read of its reply`,
     `daemons: separate processes; cache internal, cache_size ${fmt(CACHE_SIZE)}, cache_grace ${fmt(CACHE_GRACE)} s; ` +
       `ours with its defaults otherwise (negative cache 300 s, DANE check on), run as the systemd unit runs it ` +
-      `(node ${env.BENCH_OURS_NODE_ARGS ?? "--max-semi-space-size=2"}, MALLOC_ARENA_MAX=${env.BENCH_OURS_ARENAS ?? "2"})`,
+      `(node ${OURS_NODE_ARGS}, MALLOC_ARENA_MAX=${OURS_ARENAS || "glibc's default"})`,
     `timed cases: ${ROUNDS} alternating round(s) per daemon of ${WARMUP} s warm-up + ${SECONDS} s measured; ` +
       `medians of rounds. Case 1 pins client and daemon to one core (taskset): on this VM a wake-up ` +
       `across cores costs more than the request itself`,

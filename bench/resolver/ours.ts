@@ -8,6 +8,13 @@ import { type DaemonProcess, sharedConfig, startDaemonProcess } from "./daemon-p
 
 const BIN = new URL("../../bin/mtasts.js", import.meta.url).pathname;
 
+// Our daemon runs as the shipped systemd unit (docs/mtasts-resolver.service)
+// runs it: V8's young generation capped (without it RSS grows by ~100 MB per
+// 10,000 fetches) and two malloc arenas. BENCH_OURS_NODE_ARGS and
+// BENCH_OURS_ARENAS override them (an empty BENCH_OURS_ARENAS leaves glibc's default).
+export const OURS_NODE_ARGS = process.env.BENCH_OURS_NODE_ARGS ?? "--max-semi-space-size=2";
+export const OURS_ARENAS = process.env.BENCH_OURS_ARENAS ?? "2";
+
 export async function startOurs(o: {
   dir: string;
   port: number;
@@ -29,21 +36,21 @@ export async function startOurs(o: {
       `  policy_port: ${o.httpsPort}`,
     ]),
   );
-  // Run as the shipped systemd unit (docs/mtasts-resolver.service) runs it: V8's
-  // young generation capped (without it RSS grows by ~100 MB per 10,000
-  // fetches) and two malloc arenas. BENCH_OURS_NODE_ARGS / BENCH_OURS_ARENAS
-  // override them (an empty BENCH_OURS_ARENAS leaves glibc's default).
-  const nodeArgs = (process.env.BENCH_OURS_NODE_ARGS ?? "--max-semi-space-size=2")
-    .split(/\s+/)
-    .filter(Boolean);
-  const arenas = process.env.BENCH_OURS_ARENAS ?? "2";
   const env = { ...process.env };
-  if (arenas === "") delete env.MALLOC_ARENA_MAX;
-  else env.MALLOC_ARENA_MAX = arenas;
+  if (OURS_ARENAS === "") delete env.MALLOC_ARENA_MAX;
+  else env.MALLOC_ARENA_MAX = OURS_ARENAS;
   return startDaemonProcess({
     name: "mtasts",
     command: process.execPath,
-    args: [...nodeArgs, BIN, "resolver", "-c", config, "-v", "warn"],
+    args: [
+      ...OURS_NODE_ARGS.split(/\s+/).filter(Boolean),
+      BIN,
+      "resolver",
+      "-c",
+      config,
+      "-v",
+      "warn",
+    ],
     dir: o.dir,
     host: "127.0.0.1",
     port: o.port,
